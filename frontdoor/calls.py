@@ -1,0 +1,189 @@
+"""Running calls: the engine plus the records, the incident board, the directory and notifications.
+
+Every channel (phone line, desk speaker, typed chat) drives calls through ``CallService``: it loads
+the call's state from the database, asks the engine, stores what happened, and carries out side
+effects. If anything fails, the caller is handed to a person (reason ``failure``), never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from frontdoor.answers import load_answer_book
+from frontdoor.conversation.engine import ConversationEngine, Outcome, Subscribe
+from frontdoor.conversation.model import Action, CallerTurn, Decision, Expecting
+from frontdoor.conversation.replies import handoff as handoff_reply
+from frontdoor.conversation.state import CallState
+from frontdoor.directory import EmployeeDirectory, load_directory, normalise_number
+from frontdoor.errors import ConfigError, FrontdoorError, NotFoundError
+from frontdoor.incidents.board import IncidentBoard
+from frontdoor.incidents.store import IncidentStore
+from frontdoor.settings import Settings
+from frontdoor.storage.calls import CallStore
+from frontdoor.storage.database import Database
+from handoff.detector import LexiconError, load_detector
+from handoff.notify import HandoffNotice, HandoffNotifier
+from handoff.policy import PolicyThresholds
+from handoff.summary import CallerCard, build_summary
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def build_engine(settings: Settings, board: IncidentBoard) -> ConversationEngine:
+    """The conversation engine configured from settings (lexicons, answers, thresholds)."""
+    try:
+        detector = load_detector(settings.handoff.lexicon_file or None)
+    except LexiconError as exc:
+        raise ConfigError(str(exc)) from None
+    return ConversationEngine(
+        board=board,
+        answers=load_answer_book(settings.answers_file),
+        detector=detector,
+        thresholds=PolicyThresholds(
+            human_request=settings.handoff.human_request_threshold,
+            security=settings.handoff.security_threshold,
+            frustration=settings.handoff.frustration_threshold,
+            urgency=settings.handoff.urgency_threshold,
+        ),
+        rules=settings.conversation,
+        organisation=settings.general.organisation,
+        distress_speaking_rate=settings.handoff.distress_speaking_rate,
+        timezone=ZoneInfo(settings.general.timezone),
+    )
+
+
+class CallService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        database: Database,
+        board: IncidentBoard,
+        directory: EmployeeDirectory,
+        engine: ConversationEngine,
+        notifier: HandoffNotifier,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.calls = CallStore(database)
+        self.incidents = IncidentStore(database)
+        self.board = board
+        self.directory = directory
+        self.engine = engine
+        self.notifier = notifier
+        self.clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock = utcnow) -> CallService:
+        database = Database(settings.database_url)
+        board = IncidentBoard.from_settings(settings, IncidentStore(database))
+        return cls(
+            settings=settings,
+            database=database,
+            board=board,
+            directory=load_directory(settings.directory_file),
+            engine=build_engine(settings, board),
+            notifier=HandoffNotifier(settings.notifications),
+            clock=clock,
+        )
+
+    def caller_card(self, caller_number: str | None) -> CallerCard:
+        number = normalise_number(caller_number)
+        employee = self.directory.lookup(number)
+        if employee is None:
+            return CallerCard(number=number, name=None, department=None, vip=False)
+        return CallerCard(number=number, name=employee.name, department=employee.department, vip=employee.vip)
+
+    def start_call(self, *, channel: str, caller_number: str | None, call_id: str | None = None, provider_id: str | None = None) -> Decision:
+        """Open a call and return the greeting."""
+        now = self.clock()
+        call_id = call_id or uuid.uuid4().hex
+        caller = self.caller_card(caller_number)
+        try:
+            recent = self._recent_topics(caller.number, now)
+            state = CallState(call_id=call_id, channel=channel, caller=caller, started_at=now, recent_topics=tuple(recent))
+            outcome = self.engine.greet(state)
+            self.calls.create(outcome.state, provider_id)
+            return outcome.decision
+        except FrontdoorError as exc:
+            log.error("cannot start call %s: %s", call_id, exc)
+        except Exception:
+            log.exception("cannot start call %s", call_id)
+        return self._failure_decision(call_id, caller, now)
+
+    def take_turn(self, call_id: str, turn: CallerTurn) -> Decision:
+        """Answer one caller turn; any failure hands the caller to a person."""
+        now = self.clock()
+        try:
+            with self.calls.locked(call_id) as locked:
+                outcome = self.engine.respond(locked.state, turn, now)
+                self.calls.save(locked, outcome, turn, now)
+        except NotFoundError:
+            raise
+        except FrontdoorError as exc:
+            log.error("turn failed on call %s: %s", call_id, exc)
+            return self._fail_to_human(call_id, now)
+        except Exception:
+            log.exception("turn failed on call %s", call_id)
+            return self._fail_to_human(call_id, now)
+        self._carry_out(outcome)
+        return outcome.decision
+
+    def end_call(self, call_id: str, *, outcome: str) -> None:
+        self.calls.end(call_id, outcome, self.clock())
+
+    def console_link(self, call_id: str) -> str:
+        base = self.settings.twilio.public_url.rstrip("/")
+        return f"{base}/agent/handoffs/{call_id}" if base else ""
+
+    def _carry_out(self, outcome: Outcome) -> None:
+        for effect in outcome.effects:
+            if isinstance(effect, Subscribe):
+                try:
+                    self.incidents.subscribe(effect.incident_id, effect.phone_number, outcome.state.call_id)
+                except FrontdoorError as exc:
+                    log.error("could not store subscription for call %s: %s", outcome.state.call_id, exc)
+        decision = outcome.decision
+        if decision.action is Action.HANDOFF and decision.summary is not None:
+            self.notifier.notify(HandoffNotice(decision.summary, self.console_link(decision.call_id)))
+
+    def _recent_topics(self, number: str | None, now: datetime) -> list[str]:
+        if not number:
+            return []
+        window = timedelta(days=self.settings.conversation.repeat_caller_window_days)
+        return self.calls.recent_topics(number, now - window)
+
+    def _fail_to_human(self, call_id: str, now: datetime) -> Decision:
+        """Hand off with reason ``failure``: from the stored state when the database answers, else bare."""
+        try:
+            with self.calls.locked(call_id) as locked:
+                outcome = self.engine.fail_to_human(locked.state, now)
+                self.calls.save(locked, outcome, CallerTurn(), now)
+            self._carry_out(outcome)
+            return outcome.decision
+        except Exception:
+            log.exception("could not record the failure handoff for call %s", call_id)
+        return self._failure_decision(call_id, CallerCard(None, None, None, False), now)
+
+    def _failure_decision(self, call_id: str, caller: CallerCard, now: datetime) -> Decision:
+        summary = build_summary(
+            call_id=call_id, caller=caller, caller_turns=(), assistant_replies=(), assessments=(), reason="failure",
+            evidence=(), incident=None, seconds_on_line=0.0, known_facts={},
+        )
+        self.notifier.notify(HandoffNotice(summary, self.console_link(call_id)))
+        return Decision(
+            call_id=call_id, turn=-1, action=Action.HANDOFF, say=handoff_reply("failure", "", security=False),
+            reason="failure", summary=summary, expecting=Expecting.NOTHING,
+        )
+

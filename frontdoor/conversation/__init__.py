@@ -1,0 +1,1 @@
+"""The conversation engine: a caller turn goes in, a decision comes out."""

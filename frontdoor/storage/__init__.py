@@ -1,0 +1,1 @@
+"""Call records: SQLAlchemy schema, database connection, stores."""

@@ -1,0 +1,149 @@
+"""Connecting to the call-records database and keeping its schema current."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from frontdoor.errors import ConfigError, StorageError
+from frontdoor.storage.schema import Base, SchemaVersion
+
+log = logging.getLogger(__name__)
+
+Migration = Callable[[Session], None]
+
+# Ordered upgrades: entry N brings a database from version N to N + 1. Tables new in a release
+# are made by ``create_all``; migrations change what already exists (add a column, backfill).
+MIGRATIONS: tuple[Migration, ...] = ()
+SCHEMA_VERSION = 1 + len(MIGRATIONS)
+
+
+class Database:
+    """An engine plus a session factory, with the schema created or upgraded on open."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _create_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._prepare_schema()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back on error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            raise StorageError(f"database error: {_short(exc)}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def _prepare_schema(self) -> None:
+        try:
+            existing = inspect(self.engine).has_table(SchemaVersion.__tablename__)
+            Base.metadata.create_all(self.engine)
+            with self.session() as session:
+                row = session.scalar(select(SchemaVersion).with_for_update()) if existing else None
+                if row is None:
+                    session.add(SchemaVersion(id=1, version=SCHEMA_VERSION))
+                    return
+                if row.version > SCHEMA_VERSION:
+                    raise StorageError(
+                        f"database schema version {row.version} is newer than this frontdoor ({SCHEMA_VERSION}): upgrade frontdoor"
+                    )
+                for migration in MIGRATIONS[row.version - 1 :]:
+                    log.info("upgrading database schema with %s", migration.__name__)
+                    migration(session)
+                row.version = SCHEMA_VERSION
+        except OperationalError as exc:
+            raise StorageError(f"cannot open database {_redacted(self.url)}: {_short(exc)}") from exc
+        except SQLAlchemyError as exc:
+            if "already exists" in str(exc):
+                self._prepare_schema_after_race()
+                return
+            raise StorageError(f"cannot prepare database {_redacted(self.url)}: {_short(exc)}") from exc
+
+    def _prepare_schema_after_race(self) -> None:
+        """Another process created the schema at the same moment; its work is ours."""
+        with self.session() as session:
+            if session.scalar(select(SchemaVersion)) is None:
+                session.add(SchemaVersion(id=1, version=SCHEMA_VERSION))
+
+
+def _create_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"'database.url': not a database URL: {url!r}") from None
+    if parsed.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(url, parsed.database)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        try:
+            return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        except ModuleNotFoundError:
+            raise ConfigError("PostgreSQL needs the psycopg driver: pip install 'frontdoor[postgres]'") from None
+    raise ConfigError(f"'database.url': unsupported database {parsed.get_backend_name()!r} (use sqlite or postgresql)")
+
+
+def _create_sqlite_engine(url: str, database: str | None) -> Engine:
+    if database and database != ":memory:":
+        try:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the folder for {database}: {exc.strerror}") from None
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _short(exc: Exception) -> str:
+    original = getattr(exc, "orig", None) or exc
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+
+
+def _redacted(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def ping(database: Database) -> None:
+    """Raise ``StorageError`` when the database does not answer."""
+    with database.session() as session:
+        session.execute(text("SELECT 1"))

@@ -1,0 +1,41 @@
+"""The web app factory: ``/healthz`` here; channels add their blueprints through ``frontdoor.web`` entry points.
+
+Production: ``gunicorn --workers 4 --bind 0.0.0.0:8080 'frontdoor.web:create_app()'``.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+
+from flask import Flask, jsonify
+
+from frontdoor.calls import CallService
+from frontdoor.errors import FrontdoorError
+from frontdoor.settings import Settings, load_settings
+from frontdoor.storage.database import ping
+
+WEB_PLUGINS = "frontdoor.web"
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, service: CallService | None = None) -> Flask:
+    """Build the Flask app; ``settings`` default to ``load_settings()`` (the environment and FRONTDOOR_CONFIG)."""
+    settings = settings or load_settings()
+    service = service or CallService.from_settings(settings)
+    app = Flask("frontdoor")
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    app.extensions["frontdoor"] = service
+
+    @app.get("/healthz")
+    def healthz():  # type: ignore[no-untyped-def]
+        try:
+            ping(service.database)
+        except FrontdoorError as exc:
+            return jsonify(status="degraded", database=str(exc)), 503
+        return jsonify(status="ok", database="ok", incidents=len(service.board.active()))
+
+    for plugin in entry_points(group=WEB_PLUGINS):
+        plugin.load()(app, service)
+    return app

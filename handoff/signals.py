@@ -1,0 +1,95 @@
+"""What the handoff detector reads and what it returns: plain, typed, channel-agnostic values.
+
+The conversation engine (``frontdoor.conversation``) builds a ``TurnObservation`` for each caller
+turn and a ``CallerContext`` for the call; a ``Detector`` turns them into an ``Assessment`` whose
+``Evidence`` items a person can read and a test can check. Channels compute ``AudioFeatures``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, Sequence
+
+Signal = Literal["human_request", "frustration", "urgency"]
+Reason = Literal["human_request", "frustration", "urgency", "no_progress", "failure"]
+
+SIGNALS: tuple[Signal, ...] = ("human_request", "frustration", "urgency")
+
+
+@dataclass(frozen=True)
+class AudioFeatures:
+    """Prosody of one caller turn, measured by the channel that heard it."""
+
+    rms_db: float | None = None
+    pitch_hz: float | None = None
+    words_per_second: float | None = None
+    duration_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class TurnObservation:
+    """One caller turn as the detector sees it."""
+
+    index: int
+    text: str
+    confidence: float | None = None
+    digits: str = ""
+    audio: AudioFeatures | None = None
+    silent: bool = False
+    misunderstood: bool = False
+
+
+@dataclass(frozen=True)
+class CallerContext:
+    """What is known about the caller and the call beyond their words."""
+
+    vip: bool = False
+    recent_calls: int = 0
+    incident_impact: str | None = None
+    reprompts: int = 0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One reason a score moved: readable by an agent, checkable by a test."""
+
+    signal: Signal
+    kind: str
+    what: str
+    weight: float
+    turn: int
+
+
+@dataclass(frozen=True)
+class Scores:
+    human_request: float = 0.0
+    frustration: float = 0.0
+    urgency: float = 0.0
+
+    def get(self, signal: Signal) -> float:
+        return float(getattr(self, signal))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The detector's reading of one turn: this turn's scores, the call's running totals, and why."""
+
+    turn: int
+    scores: Scores
+    totals: Scores
+    evidence: tuple[Evidence, ...] = ()
+    security: bool = False
+    distress: bool = False
+    topics: tuple[str, ...] = field(default=())
+
+
+class Detector(Protocol):
+    """Scores one caller turn given the call so far. Pure: no I/O, same input gives same output."""
+
+    def assess(
+        self,
+        turn: TurnObservation,
+        earlier: Sequence[TurnObservation],
+        previous: Sequence[Assessment],
+        context: CallerContext,
+    ) -> Assessment: ...

@@ -1,0 +1,91 @@
+"""Shared fixtures: settings isolated from the user's machine, and databases on both backends.
+
+PostgreSQL tests need ``FRONTDOOR_TEST_POSTGRES_URL`` (a role allowed to create databases);
+``.ci/run`` starts a server and sets it. Each test gets a fresh database of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from frontdoor.settings import Settings, load_settings
+
+POSTGRES_ENV = "FRONTDOOR_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's own settings, data folder or Twilio credentials."""
+    for name in list(os.environ):
+        if (name.startswith("FRONTDOOR_") and name != POSTGRES_ENV) or name.startswith("TWILIO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+
+
+def _postgres_admin_url() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{POSTGRES_ENV} is not set: .ci/run must start PostgreSQL")
+        pytest.skip(f"{POSTGRES_ENV} not set")
+    return url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped after the test."""
+    admin_url = make_url(_postgres_admin_url())
+    if admin_url.drivername == "postgresql":
+        admin_url = admin_url.set(drivername="postgresql+psycopg")
+    name = f"frontdoor_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'frontdoor.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def database(database_url: str):  # type: ignore[no-untyped-def]
+    from frontdoor.storage.database import Database
+
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Build settings from TOML text written to a temporary file (plus the shipped defaults)."""
+
+    def build(toml: str = "", **environ: str) -> Settings:
+        path = tmp_path / f"settings-{uuid.uuid4().hex[:6]}.toml"
+        path.write_text(toml, encoding="utf-8")
+        return load_settings(path, environ={**environ})
+
+    return build
+
+
+@pytest.fixture
+def settings(settings_for, database_url: str) -> Settings:  # type: ignore[no-untyped-def]
+    """Shipped defaults with a fresh database (both backends)."""
+    return settings_for(f'[database]\nurl = "{database_url}"\n')
