@@ -77,7 +77,7 @@ class CallService:
         self.settings = settings
         self.database = database
         self.calls = CallStore(database)
-        self.incidents = IncidentStore(database)
+        self.incidents = IncidentStore(database, settings.general.organisation)
         self.board = board
         self.directory = directory
         self.engine = engine
@@ -87,7 +87,7 @@ class CallService:
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock = utcnow) -> CallService:
         database = Database(settings.database_url)
-        board = IncidentBoard.from_settings(settings, IncidentStore(database))
+        board = IncidentBoard.from_settings(settings, IncidentStore(database, settings.general.organisation), clock)
         return cls(
             settings=settings,
             database=database,
@@ -126,17 +126,17 @@ class CallService:
         """Answer one caller turn; any failure hands the caller to a person."""
         now = self.clock()
         try:
-            with self.calls.locked(call_id) as locked:
+            with self.board.pinned(), self.calls.locked(call_id) as locked:
                 outcome = self.engine.respond(locked.state, turn, now)
                 self.calls.save(locked, outcome, turn, now)
         except NotFoundError:
             raise
         except FrontdoorError as exc:
             log.error("turn failed on call %s: %s", call_id, exc)
-            return self._fail_to_human(call_id, now)
+            return self._fail_to_human(call_id, now, turn)
         except Exception:
             log.exception("turn failed on call %s", call_id)
-            return self._fail_to_human(call_id, now)
+            return self._fail_to_human(call_id, now, turn)
         self._carry_out(outcome)
         return outcome.decision
 
@@ -164,12 +164,12 @@ class CallService:
         window = timedelta(days=self.settings.conversation.repeat_caller_window_days)
         return self.calls.recent_topics(number, now - window)
 
-    def _fail_to_human(self, call_id: str, now: datetime) -> Decision:
+    def _fail_to_human(self, call_id: str, now: datetime, turn: CallerTurn) -> Decision:
         """Hand off with reason ``failure``: from the stored state when the database answers, else bare."""
         try:
-            with self.calls.locked(call_id) as locked:
-                outcome = self.engine.fail_to_human(locked.state, now)
-                self.calls.save(locked, outcome, CallerTurn(), now)
+            with self.board.pinned(), self.calls.locked(call_id) as locked:
+                outcome = self.engine.fail_to_human(locked.state, now, turn)
+                self.calls.save(locked, outcome, turn, now)
             self._carry_out(outcome)
             return outcome.decision
         except Exception:

@@ -43,7 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_incident_parsers(commands)
     for plugin in entry_points(group=COMMAND_PLUGINS):
-        plugin.load()(commands)
+        try:
+            register = plugin.load()
+        except ImportError as exc:
+            logging.getLogger(__name__).warning("commands from %s are unavailable: %s", plugin.value, exc)
+            continue
+        register(commands)
     for subparser in _all_subparsers(parser):
         subparser.add_argument(
             "--config", metavar="PATH", help="settings file (TOML or YAML) on top of the shipped defaults; also FRONTDOOR_CONFIG"

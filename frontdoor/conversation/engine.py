@@ -31,7 +31,7 @@ from frontdoor.incidents.speech import spoken_time
 from frontdoor.settings import ConversationSettings
 from handoff.policy import HandoffVerdict, PolicyThresholds, acknowledgement, decide_handoff
 from handoff.redaction import redact
-from handoff.signals import CallerContext, Detector, Evidence, Reason, TurnObservation
+from handoff.signals import Assessment, CallerContext, Detector, Evidence, Reason, Scores, TurnObservation
 from handoff.summary import IncidentNote, build_summary
 
 
@@ -157,8 +157,13 @@ class ConversationEngine:
             return self._say(state.asking("greeted_back"), replies.greeting_back())
         return self._answer(state, text, matches, now)
 
-    def fail_to_human(self, state: CallState, now: datetime) -> Outcome:
-        """Something broke while handling the call: apologise and hand off with reason ``failure``."""
+    def fail_to_human(self, state: CallState, now: datetime, turn: CallerTurn | None = None) -> Outcome:
+        """Something broke while handling ``turn``: record what was heard, apologise, hand off (reason ``failure``)."""
+        if turn is not None:
+            index = len(state.turns)
+            heard = HeardTurn(index, redact(turn.text.strip()), turn.confidence, turn.digits.strip(), turn.silent, False, turn.audio)
+            totals = state.assessments[-1].totals if state.assessments else Scores()
+            state = replace(state, turns=(*state.turns, heard), assessments=(*state.assessments, Assessment(index, Scores(), totals)))
         return self._handoff(replace(state, status="open"), "failure", now, ())
 
     def _answer(self, state: CallState, text: str, matches: Sequence[IncidentMatch], now: datetime) -> Outcome:

@@ -101,7 +101,11 @@ class CallStore:
         )
         if decision.action is Action.HANDOFF and decision.summary is not None:
             record.automation_seconds = (now - record.started_at).total_seconds()
-            session.add(HandoffRecord(call_id=record.id, reason=decision.reason or "failure", summary=decision.summary.to_dict(), status="waiting", created_at=now))
+            existing = session.scalar(select(HandoffRecord).where(HandoffRecord.call_id == record.id))
+            if existing is None:
+                session.add(HandoffRecord(call_id=record.id, reason=decision.reason or "failure", summary=decision.summary.to_dict(), status="waiting", created_at=now))
+            else:
+                existing.summary = decision.summary.to_dict()
         if decision.action is Action.END:
             record.ended_at = now
             record.outcome = "helped" if state.helped else "ended"

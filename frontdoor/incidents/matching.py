@@ -1,0 +1,91 @@
+"""Matching a caller's words to incidents, tolerant of recogniser slips ("out look", "the v p n")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from frontdoor.conversation.language import words
+from frontdoor.incidents.model import Incident
+
+_PROBLEM_WORDS = frozenset(
+    "down broken broke crashing crashes crashed crash error errors failing fails failed slow stuck frozen freezing "
+    "problem problems issue issues outage offline dead bouncing bounced delayed disconnecting disconnects dropping "
+    "drops unreachable unavailable locked".split()
+)
+_PROBLEM_PHRASES = (
+    "not working", "isn't working", "is not working", "doesn't work", "does not work", "won't", "can't", "cannot",
+    "can not", "couldn't", "not loading", "won't load", "not connecting", "no signal", "keeps", "stopped", "not sending",
+    "not receiving", "not syncing", "wont", "cant", "doesnt", "isnt", "no access", "lost access", "acting up",
+)
+
+COMMON_SERVICES = (
+    "email", "outlook", "vpn", "wifi", "printer", "laptop", "teams", "zoom", "sharepoint", "onedrive", "workday",
+    "payroll", "password", "monitor", "phone", "badge", "calendar", "internet", "network", "salesforce", "jira",
+    "slack", "excel", "word", "computer", "keyboard", "mouse", "headset", "camera", "webcam", "account", "login",
+)
+
+
+@dataclass(frozen=True)
+class IncidentMatch:
+    incident: Incident
+    matched: tuple[str, ...]
+
+
+def compact(text: str) -> str:
+    """A name as matched: lower case, letters and digits only ("Wi-Fi" -> "wifi", "One Drive" -> "onedrive")."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def spoken_forms(text: str) -> set[str]:
+    """Words, runs of two or three neighbours written together, and singulars ("e mails" -> "emails", "email")."""
+    tokens = [compact(t) for t in words(text)]
+    tokens = [t for t in tokens if t]
+    forms = set(tokens)
+    for size in (2, 3):
+        forms |= {"".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+    letters = "".join(t if len(t) == 1 else " " for t in tokens).split()
+    forms |= {run for run in letters if len(run) > 1}
+    return forms | {f[:-1] for f in forms if len(f) > 3 and f.endswith("s")}
+
+
+def match_incidents(text: str, incidents: Iterable[Incident]) -> list[IncidentMatch]:
+    """Active incidents whose services the caller named, most severe and best matched first."""
+    forms = spoken_forms(text)
+    found = []
+    for incident in incidents:
+        if not incident.active:
+            continue
+        matched = tuple(name for name in incident.services if compact(name) and compact(name) in forms)
+        if matched:
+            found.append(IncidentMatch(incident, matched))
+    return sorted(found, key=lambda m: (-len(m.matched), -m.incident.severity))
+
+
+def is_problem_report(text: str) -> bool:
+    """Whether the caller is reporting something broken (rather than asking how to do something)."""
+    lowered = f" {' '.join(words(text))} "
+    return bool(_PROBLEM_WORDS & set(lowered.split())) or any(f" {phrase} " in lowered or f" {phrase}" in lowered for phrase in _PROBLEM_PHRASES)
+
+
+def mentioned_service(text: str, known: Sequence[str] = COMMON_SERVICES) -> str | None:
+    """The first service the caller named, as they would say it."""
+    forms = spoken_forms(text)
+    for name in known:
+        if compact(name) in forms:
+            return _spoken_name(name)
+    return None
+
+
+def _spoken_name(name: str) -> str:
+    return _SPOKEN_NAMES.get(name, name)
+
+
+_SPOKEN_NAMES = {
+    "vpn": "the VPN", "wifi": "the Wi-Fi", "teams": "Teams", "outlook": "Outlook", "zoom": "Zoom", "sharepoint": "SharePoint",
+    "onedrive": "OneDrive", "workday": "Workday", "salesforce": "Salesforce", "jira": "Jira", "slack": "Slack",
+    "excel": "Excel", "word": "Word", "printer": "the printer", "laptop": "the laptop", "monitor": "the monitor",
+    "phone": "the phone", "badge": "the badge", "network": "the network", "internet": "the internet",
+    "computer": "the computer", "calendar": "the calendar", "password": "your password", "account": "your account",
+}

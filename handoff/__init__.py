@@ -1,0 +1,1 @@
+"""Handoff intelligence: detection, policy, warm-transfer summaries, notifications, the agent console."""

@@ -1,0 +1,100 @@
+"""Call records on SQLite and PostgreSQL: schema creation and upgrade, and concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from frontdoor.calls import CallService
+from frontdoor.conversation.model import CallerTurn
+from frontdoor.errors import ConfigError, StorageError
+from frontdoor.settings import load_settings
+from frontdoor.storage.database import SCHEMA_VERSION, Database
+from frontdoor.storage.schema import CallRecord, SchemaVersion, TurnRecord
+
+PROCESSES = 4
+CALLS_PER_PROCESS = 5
+SHARED_TURNS_PER_PROCESS = 5
+
+
+def test_schema_is_created_and_versioned(database: Database) -> None:
+    with database.session() as session:
+        assert session.scalar(select(SchemaVersion.version)) == SCHEMA_VERSION
+
+
+def test_opening_an_existing_database_keeps_its_records(database_url: str, settings_for) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_for(f'[database]\nurl = "{database_url}"\n')
+    first = CallService.from_settings(settings)
+    call = first.start_call(channel="text", caller_number="+15551230001")
+    first.database.dispose()
+    again = CallService.from_settings(settings)
+    assert again.calls.state(call.call_id).caller.name == "Dana Whitfield"
+    with again.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(SchemaVersion)) == 1
+
+
+def test_a_newer_schema_is_refused_with_a_clear_message(database: Database) -> None:
+    with database.session() as session:
+        session.scalar(select(SchemaVersion)).version = SCHEMA_VERSION + 1
+    with pytest.raises(StorageError, match="newer than this frontdoor"):
+        Database(database.url)
+
+
+def test_bad_database_urls_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="'database.url'"):
+        Database("not a url")
+    with pytest.raises(ConfigError, match="unsupported database 'mysql'"):
+        Database("mysql://u:p@localhost/x")
+
+
+def test_unreachable_postgres_is_a_storage_error_without_the_password() -> None:
+    with pytest.raises(StorageError) as caught:
+        Database("postgresql://frontdoor:secret-pw@127.0.0.1:9/frontdoor?connect_timeout=2")
+    assert "secret-pw" not in str(caught.value)
+    assert "cannot open database" in str(caught.value)
+
+
+def _writer(database_url: str, config_path: str, shared_call: str, worker: int, results: "multiprocessing.Queue[object]") -> None:
+    try:
+        service = CallService.from_settings(load_settings(config_path, environ={"FRONTDOOR_DATABASE_URL": database_url}))
+        for index in range(CALLS_PER_PROCESS):
+            call = service.start_call(channel="text", caller_number=f"+1555000{worker:02d}{index:02d}")
+            service.take_turn(call.call_id, CallerTurn(text="how do i clear my browser cache"))
+            service.take_turn(call.call_id, CallerTurn(text="and cookies too"))
+        for index in range(SHARED_TURNS_PER_PROCESS):
+            service.take_turn(shared_call, CallerTurn(text=f"how do i set up the vpn {worker} {index}"))
+        results.put("ok")
+    except BaseException as exc:  # reported to the parent, which fails the test with it
+        results.put(repr(exc))
+
+
+def test_concurrent_writers_lose_and_corrupt_nothing(database_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text("[conversation]\nautomated_turn_budget = 1000\n")
+    service = CallService.from_settings(load_settings(config, environ={"FRONTDOOR_DATABASE_URL": database_url}))
+    shared = service.start_call(channel="text", caller_number="+15551230001").call_id
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    workers = [
+        context.Process(target=_writer, args=(database_url, str(config), shared, worker, results)) for worker in range(PROCESSES)
+    ]
+    for process in workers:
+        process.start()
+    outcomes = [results.get(timeout=180) for _ in workers]
+    for process in workers:
+        process.join(timeout=60)
+    assert outcomes == ["ok"] * PROCESSES
+
+    state = service.calls.state(shared)
+    expected_turns = PROCESSES * SHARED_TURNS_PER_PROCESS
+    assert [turn.index for turn in state.turns] == list(range(expected_turns))
+    assert len(state.replies) == expected_turns + 1
+    with service.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(CallRecord)) == 1 + PROCESSES * CALLS_PER_PROCESS
+        caller_rows = session.scalar(select(func.count()).select_from(TurnRecord).where(TurnRecord.speaker == "caller"))
+        assert caller_rows == PROCESSES * CALLS_PER_PROCESS * 2 + expected_turns
+        shared_rows = session.scalars(select(TurnRecord.turn).where(TurnRecord.call_id == shared, TurnRecord.speaker == "caller")).all()
+        assert sorted(shared_rows) == list(range(expected_turns))
