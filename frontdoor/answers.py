@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from frontdoor.conversation.language import words
 from frontdoor.errors import ConfigError
+from frontdoor.yamlfile import read_yaml
 
 
 @dataclass(frozen=True)
@@ -40,15 +39,7 @@ class AnswerBook:
 
 
 def load_answer_book(path: Path) -> AnswerBook:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: answers file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read answers file ({exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"{path}: invalid YAML{f' (line {mark.line + 1})' if mark else ''}") from None
+    data = read_yaml(path, "answers file")
     entries = (data or {}).get("answers", []) if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: expected 'answers:' followed by a list")

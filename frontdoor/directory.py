@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from frontdoor.errors import ConfigError
+from frontdoor.yamlfile import read_yaml
 
 
 @dataclass(frozen=True)
@@ -46,15 +45,7 @@ class EmployeeDirectory:
 
 def load_directory(path: Path) -> EmployeeDirectory:
     """Read ``employees: [{number, name, department, vip}]`` from a YAML file."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: directory file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read directory file ({exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"{path}: invalid YAML{f' (line {mark.line + 1})' if mark else ''}") from None
+    data = read_yaml(path, "directory file")
     if data is None:
         return EmployeeDirectory()
     if not isinstance(data, dict) or not isinstance(data.get("employees", []), list):

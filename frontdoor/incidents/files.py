@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from frontdoor.errors import ConfigError
+from frontdoor.yamlfile import read_yaml
 from frontdoor.incidents.model import IMPACTS, STATUSES, Incident
 
 KNOWN_KEYS = frozenset({"id", "title", "services", "status", "impact", "started", "eta", "workaround"})
@@ -17,15 +16,7 @@ KNOWN_KEYS = frozenset({"id", "title", "services", "status", "impact", "started"
 
 def load_incident_file(path: Path, zone: ZoneInfo, today: date) -> list[Incident]:
     """Incidents from a YAML file; times are ISO 8601, or ``"HH:MM"`` for today in ``zone``."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: incident file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read incident file ({exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"{path}: invalid YAML{f' (line {mark.line + 1})' if mark else ''}") from None
+    data = read_yaml(path, "incident file")
     if data is None:
         return []
     if not isinstance(data, dict) or not isinstance(data.get("incidents", []), list):
