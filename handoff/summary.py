@@ -97,7 +97,7 @@ class WarmTransferSummary:
         sentences = [f"{self.reason_label}: {self.caller.describe()}."]
         if self.distress:
             sentences.append("Caller sounds distressed; go gently.")
-        sentences.append(f"Issue: {_sentence(self.issue)}")
+        sentences.append(f"Issue, in their words: {_sentence(self.issue)}")
         if self.incident is not None:
             eta = f", fix expected {self.incident.eta}" if self.incident.eta else ""
             sentences.append(f"Known incident {self.incident.id}, {self.incident.title}{eta}; caller already told.")
@@ -135,7 +135,7 @@ class WarmTransferSummary:
         lines = [
             f"**{self.reason_label}** - {self.caller.describe()}",
             "",
-            f"- **Issue:** {self.issue}",
+            f"- **Issue (in their words):** {self.issue}",
             f"- **Number:** {self.caller.number or 'withheld'}",
             f"- **On the line:** {_duration(self.seconds_on_line)}",
         ]
@@ -195,10 +195,10 @@ def describe_issue(caller_turns: Sequence[str], problem: str | None) -> str:
         if problem:
             return problem
         return "Not stated yet: the caller asked for a person straight away." if caller_turns else "Not stated yet."
-    best = max(candidates[:4], key=lambda turn: len(_content_words(turn)))
+    best = next((turn for turn in candidates if len(_content_words(turn)) >= 3), max(candidates, key=lambda t: len(_content_words(t))))
     words = best.split()
     said = " ".join(words[:ISSUE_WORD_LIMIT]) + ("..." if len(words) > ISSUE_WORD_LIMIT else "")
-    return f'Caller said: "{said}"'
+    return f'"{said}"'
 
 
 def _content_words(text: str) -> list[str]:
@@ -219,7 +219,7 @@ def _do_not_ask(
         items.append(f"who they are ({caller.name}{department}, from caller ID)")
     if caller.number:
         items.append(f"their number ({caller.number})")
-    if spoke and issue.startswith("Caller said"):
+    if spoke and issue.startswith('"'):
         items.append("what the problem is (see issue)")
     if incident is not None:
         items.append(f"whether they know about {incident.id} (already told status and fix time)")

@@ -40,16 +40,16 @@ def describe_incident(incident: Incident, zone: ZoneInfo, now: datetime) -> str:
         return f"{subject} was a known problem, and it has been fixed. If it's still not working for you, a person can look into it."
     status = _STATUS.get(incident.status, "the team is on it")
     if incident.eta is None:
-        first = f"Yes, we know about it: {subject}, and {status}."
+        first = f"Yes, that's a known problem ({subject}): {status}."
     elif incident.eta > now:
-        first = f"Yes, we know about it: {subject}, and {status}; the fix is expected by {spoken_time(incident.eta, zone, now)}."
+        first = f"Yes, that's a known problem ({subject}): {status}, and the fix is expected by {spoken_time(incident.eta, zone, now)}."
     else:
         first = (
-            f"Yes, we know about it: {subject}. The fix was expected by {spoken_time(incident.eta, zone, now)} "
+            f"Yes, that's a known problem ({subject}): the fix was expected by {spoken_time(incident.eta, zone, now)} "
             "and is taking longer, but the team is still on it."
         )
     if incident.workaround:
-        return f"{first} Meanwhile: {incident.workaround.rstrip('.')}."
+        return f"{first} In the meantime: {incident.workaround.rstrip('.')}."
     return first
 
 
