@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import IO
 
 from frontdoor.calls import CallService
+from frontdoor.conversation.language import clean_text
 from frontdoor.conversation.model import Action, CallerTurn, Decision
 from frontdoor.settings import Settings
-
-MAX_TURN_CHARS = 5_000
 
 
 def run_chat(settings: Settings, caller: str | None, source: IO[str], out: IO[str]) -> int:
@@ -27,7 +26,7 @@ def run_chat(settings: Settings, caller: str | None, source: IO[str], out: IO[st
             service.end_call(decision.call_id, outcome="hung_up")
             out.write("(caller hung up)\n")
             break
-        text = line.strip()[:MAX_TURN_CHARS]
+        text = clean_text(line)
         if not interactive:
             out.write(f"you> {text}\n")
         digits = text if text.isdigit() else ""

@@ -122,3 +122,11 @@ def test_every_command_accepts_config(db_env: dict[str, str], tmp_path: Path) ->
     for command in (["assess", "--jsonl", "-"], ["serve"], ["incidents", "list"]):
         help_text = run(*command, "--help", env=db_env).stdout
         assert "--config" in help_text, command
+
+
+def test_chat_survives_binary_and_huge_input_without_a_traceback(db_env: dict[str, str]) -> None:
+    garbage = b"\xff\xfe\x00\x1b[31m not text\n" + b"a" * 200_000 + b"\n"
+    result = run("chat", stdin=garbage, env=db_env)
+    assert result.returncode == 0
+    assert "Traceback" not in result.stderr and "went wrong" not in result.stdout
+    assert result.stdout.count("frontdoor>") == 3

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from frontdoor.answers import AnswerBook, spoken_forms
 from frontdoor.conversation import replies
 from frontdoor.conversation.language import (
+    clean_text,
     is_affirmative,
     is_bot_check,
     is_closing,
@@ -108,7 +109,7 @@ class ConversationEngine:
     def respond(self, state: CallState, turn: CallerTurn, now: datetime) -> Outcome:
         """Answer one caller turn."""
         index = len(state.turns)
-        redacted = redact(turn.text.strip())
+        redacted = redact(clean_text(turn.text))
         text = " ".join(words(redacted))
         silent = turn.silent
         misunderstood = not silent and turn.confidence is not None and turn.confidence < self.rules.low_confidence
@@ -161,7 +162,7 @@ class ConversationEngine:
         """Something broke while handling ``turn``: record what was heard, apologise, hand off (reason ``failure``)."""
         if turn is not None:
             index = len(state.turns)
-            heard = HeardTurn(index, redact(turn.text.strip()), turn.confidence, turn.digits.strip(), turn.silent, False, turn.audio)
+            heard = HeardTurn(index, redact(clean_text(turn.text)), turn.confidence, turn.digits.strip(), turn.silent, False, turn.audio)
             totals = state.assessments[-1].totals if state.assessments else Scores()
             state = replace(state, turns=(*state.turns, heard), assessments=(*state.assessments, Assessment(index, Scores(), totals)))
         return self._handoff(replace(state, status="open"), "failure", now, ())

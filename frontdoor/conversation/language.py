@@ -72,3 +72,13 @@ def survey_score(text: str, digits: str = "") -> int | None:
         if source in _NUMBER_WORDS:
             return _NUMBER_WORDS[source]
     return None
+
+
+MAX_TURN_CHARS = 5_000
+
+
+def clean_text(text: str) -> str:
+    """Caller text safe to store and show: no undecodable bytes or control characters, bounded length."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = "".join(ch if ch.isprintable() else " " for ch in text[:MAX_TURN_CHARS])
+    return " ".join(text.split())
