@@ -9,6 +9,7 @@ backoff up to ``MAX_ATTEMPTS``. The sender comes from the ``frontdoor.sms`` entr
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from importlib.metadata import entry_points
@@ -151,3 +152,32 @@ def send_pending_messages(settings: Settings, database: Database, now: datetime 
 
 def _masked(number: str) -> str:
     return f"...{number[-4:]}" if len(number) > 4 else number
+
+
+class OutboxCourier:
+    """Sends due texts every ``interval`` seconds on a daemon thread (retries included) while the web app runs."""
+
+    def __init__(
+        self, settings: Settings, database: Database, interval: float = 30.0, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.interval = interval
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sms-outbox", daemon=True)
+
+    def start(self) -> OutboxCourier:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                send_pending_messages(self.settings, self.database, self.clock())
+            except Exception:
+                log.exception("SMS outbox round failed; trying again in %.0f s", self.interval)

@@ -80,7 +80,7 @@ class TwilioSettings:
     validate_signatures: bool = True
     api_base_url: str = ""
     dial_timeout_seconds: int = 20
-    speech_model: str = "phone_call"
+    speech_model: str = ""
     language: str = "en-US"
 
 

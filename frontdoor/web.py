@@ -12,6 +12,7 @@ from flask import Flask, jsonify
 
 from frontdoor.calls import CallService
 from frontdoor.errors import FrontdoorError
+from frontdoor.outbox import OutboxCourier, load_sender
 from frontdoor.settings import Settings, load_settings
 from frontdoor.storage.database import ping
 
@@ -38,4 +39,6 @@ def create_app(settings: Settings | None = None, service: CallService | None = N
 
     for plugin in entry_points(group=WEB_PLUGINS):
         plugin.load()(app, service)
+    if load_sender(settings) is not None:
+        app.extensions["frontdoor-outbox"] = OutboxCourier(settings, service.database, clock=service.clock).start()
     return app

@@ -89,3 +89,69 @@ def settings_for(tmp_path: Path):  # type: ignore[no-untyped-def]
 def settings(settings_for, database_url: str) -> Settings:  # type: ignore[no-untyped-def]
     """Shipped defaults with a fresh database (both backends)."""
     return settings_for(f'[database]\nurl = "{database_url}"\n')
+
+
+@pytest.fixture
+def twilio_api():  # type: ignore[no-untyped-def]
+    """A local stand-in for Twilio's REST API on 127.0.0.1 (see tests/twilio_sim.py)."""
+    from twilio_sim import TwilioApiServer
+
+    server = TwilioApiServer().start()
+    yield server
+    server.stop()
+
+
+from dataclasses import dataclass  # noqa: E402 - the console fixtures below were appended after the others
+from datetime import datetime, timedelta, timezone  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+class ManualClock:
+    """A clock a test moves by hand (aware UTC), for sessions that expire and people who wait."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class ConsoleSite:
+    app: Any
+    service: Any
+    clock: ManualClock
+    settings: Settings
+    twilio_api: Any
+    user: str = "alex"
+    password: str = "correct horse battery"
+
+
+@pytest.fixture
+def console_site(settings_for, database_url: str, twilio_api):  # type: ignore[no-untyped-def]
+    """The whole web app (create_app) with the agent console on, one console user, Twilio's API on 127.0.0.1,
+    and a clock the test moves."""
+    from frontdoor.calls import CallService
+    from frontdoor.web import create_app
+    from handoff.console.users import ConsoleUsers
+    from twilio_sim import ACCOUNT_SID
+
+    settings = settings_for(
+        f'[database]\nurl = "{database_url}"\n[console]\nsession_minutes = 30\n',
+        FRONTDOOR_SECRET_KEY="test-console-secret-" + "k" * 24,
+        FRONTDOOR_PUBLIC_URL="http://127.0.0.1",
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=twilio_api.auth_token,
+        TWILIO_FROM_NUMBER="+15550001000",
+        FRONTDOOR_TWILIO_API_BASE_URL=twilio_api.base_url,
+    )
+    clock = ManualClock(datetime.now(timezone.utc).replace(microsecond=0))
+    service = CallService.from_settings(settings, clock)
+    site = ConsoleSite(create_app(settings, service), service, clock, settings, twilio_api)
+    ConsoleUsers(service.database).add(site.user, site.password, clock())
+    yield site
+    service.notifier.flush(5)
+    service.database.dispose()

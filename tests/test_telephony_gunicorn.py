@@ -1,0 +1,91 @@
+"""The production shape: several gunicorn workers serving the same calls, state kept in the database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from frontdoor.storage.database import Database
+from frontdoor.storage.schema import CallRecord, HandoffRecord, TurnRecord
+from twilio_sim import Agent, HttpTransport, SimulatedCall, TwilioSimulator
+
+PUBLIC = "https://frontdoor.example.com"
+TOKEN = "gunicorn-test-token"
+AGENT = "+15550002001"
+CALLS = 6
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """``gunicorn --workers 2 'frontdoor.web:create_app()'`` configured only through the environment."""
+    port = free_port()
+    environ = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "FRONTDOOR_DATABASE_URL": database_url,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "FRONTDOOR_PUBLIC_URL": PUBLIC,
+        "FRONTDOOR_AGENTS": AGENT,
+    }
+    Database(database_url).dispose()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "frontdoor.web:create_app()"],
+        env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def whole_call(twilio: TwilioSimulator, caller: str) -> SimulatedCall:
+    call = twilio.call(caller)
+    call.say("is the vpn down")
+    call.say("no")
+    call.say("agent")
+    return call
+
+
+def test_several_workers_serve_concurrent_calls_without_losing_a_turn(server: str, database_url: str) -> None:
+    twilio = TwilioSimulator(HttpTransport(server), TOKEN, PUBLIC, agents={AGENT: Agent()})
+    callers = [f"+1555123{n:04d}" for n in range(1, CALLS + 1)]
+    with ThreadPoolExecutor(max_workers=CALLS) as pool:
+        calls = list(pool.map(lambda caller: whole_call(twilio, caller), callers))
+    assert all(call.bridged_to == AGENT and call.ended for call in calls)
+    assert all(call.agent_heard and "Asked for a person" in call.agent_heard[0] for call in calls)
+    database = Database(database_url)
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(CallRecord)) == CALLS
+        assert session.scalar(select(func.count()).select_from(HandoffRecord).where(HandoffRecord.status == "connected")) == CALLS
+        caller_turns = session.scalar(select(func.count()).select_from(TurnRecord).where(TurnRecord.speaker == "caller"))
+        assert caller_turns == 3 * CALLS
+    database.dispose()
