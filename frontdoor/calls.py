@@ -94,7 +94,7 @@ class CallService:
             board=board,
             directory=load_directory(settings.directory_file),
             engine=build_engine(settings, board),
-            notifier=HandoffNotifier(settings.notifications),
+            notifier=HandoffNotifier.from_settings(settings),
             clock=clock,
         )
 

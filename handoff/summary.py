@@ -231,7 +231,7 @@ def _do_not_ask(
 
 def _sentence(text: str) -> str:
     text = text.strip()
-    return text if text.endswith((".", "!", "?", '"')) else f"{text}."
+    return text if text.endswith((".", "!", "?", '."', '?"', '!"')) else f"{text}."
 
 
 def _duration(seconds: float) -> str:

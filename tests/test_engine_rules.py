@@ -217,3 +217,12 @@ def test_a_database_that_is_down_still_gets_the_caller_to_a_person(service: Call
     assert (decision.action, decision.reason) == (Action.HANDOFF, "failure")
     assert "sorry" in decision.say.lower() and "person" in decision.say
     assert decision.summary is not None
+
+
+@pytest.mark.parametrize("text", ["no, outlook on the web isn't loading either", "thanks but it's still not working"])
+def test_a_no_or_thanks_that_carries_a_new_problem_is_not_taken_as_goodbye(service: CallService, text: str) -> None:
+    call = service.start_call(channel="text", caller_number=KNOWN)
+    say(service, call.call_id, "is email down")
+    decision = say(service, call.call_id, text)
+    assert decision.action is not Action.END
+    assert "satisf" not in decision.say and "person" in decision.say

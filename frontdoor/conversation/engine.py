@@ -148,7 +148,8 @@ class ConversationEngine:
         if pending == "offer_person" and is_affirmative(text):
             accepted = Evidence("human_request", "accepted_offer", f'"{redacted}" to the offer of a person', 1.0, index)
             return self._handoff(state, "human_request", now, (accepted,))
-        if is_closing(text) or (pending in {"subscribe", "offer_person", "anything_else"} and is_negative(text)):
+        wrapping_up = is_closing(text) or (pending in {"subscribe", "offer_person", "anything_else"} and is_negative(text))
+        if wrapping_up and not is_problem_report(text):
             return self._close(state)
         if index + 1 > self.rules.automated_turn_budget:
             return self._handoff(state, "no_progress", now, ())

@@ -63,9 +63,14 @@ def match_incidents(text: str, incidents: Iterable[Incident]) -> list[IncidentMa
     return sorted(found, key=lambda m: (-len(m.matched), -m.incident.severity))
 
 
+_NOT_DOING = re.compile(r"\b(?:isn't|isnt|aren't|arent|not|never|stopped)\s+(?:\w+\s+)?\w+ing\b")
+
+
 def is_problem_report(text: str) -> bool:
     """Whether the caller is reporting something broken (rather than asking how to do something)."""
     lowered = f" {' '.join(words(text))} "
+    if _NOT_DOING.search(lowered):
+        return True
     return bool(_PROBLEM_WORDS & set(lowered.split())) or any(f" {phrase} " in lowered or f" {phrase}" in lowered for phrase in _PROBLEM_PHRASES)
 
 

@@ -1,0 +1,58 @@
+"""The insight page: time to a person, calls handled without one, survey scores, handoff reasons per day."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, render_template, request
+
+from handoff.console import figures, records
+from handoff.console.charts import BarChart, bar_chart, stacked_columns
+from handoff.console.context import console
+from handoff.console.formatting import duration, reason_label
+from handoff.console.security import protect
+
+bp = protect(Blueprint("console_insight", __name__, url_prefix="/agent/insight", template_folder="templates"))
+
+PERIODS = (7, 30, 90)
+DEFAULT_PERIOD = 30
+
+
+def survey_chart(scores: list[figures.SurveyScore]) -> BarChart:
+    return bar_chart([(row.request_type.replace("_", " "), row.average, f"{row.average:.1f} ({row.answers})") for row in scores], maximum=5.0)
+
+
+def wait_chart(histogram: list[tuple[str, int]]) -> BarChart:
+    return bar_chart([(label, float(count), str(count)) for label, count in histogram])
+
+
+def reasons_chart(days: list[figures.DayReasons]) -> BarChart:
+    every = max(1, len(days) // 10)
+    return stacked_columns([(f"{day.day:%b} {day.day.day}", day.counts) for day in days], label_every=every)
+
+
+@bp.get("", strict_slashes=False)
+def insight():  # type: ignore[no-untyped-def]
+    days = request.args.get("days", DEFAULT_PERIOD, type=int)
+    days = days if days in PERIODS else DEFAULT_PERIOD
+    zone = ZoneInfo(console().settings.general.timezone)
+    today = console().now().astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    calls, handoffs, answers = records.insight_facts(console().service.database, datetime.combine(first, time.min, zone))
+    spread = figures.time_to_person(calls)
+    share = figures.handled_without_person(calls)
+    scores = figures.survey_scores(answers)
+    per_day = figures.reasons_by_day(handoffs, zone, first, today)
+    reasons = [reason for reason, _ in per_day[0].counts] if per_day else []
+    return render_template(
+        "console/insight.html",
+        days=days, periods=PERIODS, spread=spread, share=share, scores=scores,
+        median=duration(spread.median) if spread.median is not None else "–",
+        p90=duration(spread.p90) if spread.p90 is not None else "–",
+        wait_chart=wait_chart(figures.wait_histogram(calls)),
+        survey_chart=survey_chart(scores) if scores else None,
+        reasons_chart=reasons_chart(per_day) if handoffs else None,
+        reasons=[(reason, reason_label(reason)) for reason in reasons],
+        handoffs=len(handoffs),
+    )
