@@ -153,5 +153,8 @@ def console_site(settings_for, database_url: str, twilio_api):  # type: ignore[n
     site = ConsoleSite(create_app(settings, service), service, clock, settings, twilio_api)
     ConsoleUsers(service.database).add(site.user, site.password, clock())
     yield site
+    courier = site.app.extensions.get("frontdoor-outbox")
+    if courier is not None:
+        courier.stop()
     service.notifier.flush(5)
     service.database.dispose()
