@@ -221,11 +221,12 @@ class LexiconDetector:
         repeated = []
         for before in earlier:
             other = self._content(_Turn.read(before.text, self.language).tokens)
-            if other and _similarity(current, other, contained=context.reprompts > 0) >= f.repetition_similarity:
+            if other and _similarity(current, other, contained=True) >= f.repetition_similarity:
                 repeated.append(before.index)
         if not repeated:
             return []
-        weight = f.repetition_after_reprompt if context.reprompts else f.repetition_weight * min(len(repeated), 2)
+        insisting = context.reprompts or context.offered_person
+        weight = f.repetition_after_reprompt if insisting else f.repetition_weight * min(len(repeated), 2)
         turns = ", ".join(str(i) for i in repeated)
         return [Evidence("frustration", "repetition", f'"{words.quote(0, len(words.tokens))}" repeats turn {turns}', weight, index)]
 

@@ -47,6 +47,7 @@ class CallerContext:
     recent_calls: int = 0
     incident_impact: str | None = None
     reprompts: int = 0
+    offered_person: bool = False
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,16 @@ def test_restating_after_a_reprompt_counts_in_full(detector: LexiconDetector) ->
     assert any(e.kind == "repetition" and e.weight >= 1.0 for e in again.evidence)
 
 
+def test_restating_instead_of_taking_the_offered_person_counts_in_full(detector: LexiconDetector) -> None:
+    first = TurnObservation(0, "the printer on five is jammed")
+    [a0] = run(detector, [first])
+    again = TurnObservation(1, "it's the printer on five it's jammed")
+    offered = detector.assess(again, [first], [a0], CallerContext(offered_person=True))
+    not_offered = detector.assess(again, [first], [a0], CallerContext())
+    assert [e.weight for e in offered.evidence if e.kind == "repetition"] == [1.0]
+    assert [e.weight for e in not_offered.evidence if e.kind == "repetition"] == [0.5]
+
+
 def test_escalation_over_turns(detector: LexiconDetector) -> None:
     assessments = run(detector, ["my docking station is not working", "still nothing", "it's still not working"])
     assert any(e.kind == "escalation" and e.turn == 2 for e in assessments[-1].evidence)

@@ -226,3 +226,19 @@ def test_a_no_or_thanks_that_carries_a_new_problem_is_not_taken_as_goodbye(servi
     decision = say(service, call.call_id, text)
     assert decision.action is not Action.END
     assert "satisf" not in decision.say and "person" in decision.say
+
+
+def test_a_clear_request_without_an_answer_is_acknowledged_not_reprompted(service: CallService) -> None:
+    call = service.start_call(channel="text", caller_number=KNOWN)
+    first = say(service, call.call_id, "when does tonight's maintenance window start")
+    assert first.action is Action.LISTEN and "didn't catch" not in first.say and "person" in first.say
+    second = say(service, call.call_id, "and how long does it last")
+    assert second.action is Action.LISTEN and "didn't catch" not in second.say
+    assert say(service, call.call_id, "okay thanks a lot").action is Action.END
+
+
+def test_okay_with_a_statement_is_not_a_yes_to_a_person(service: CallService) -> None:
+    call = service.start_call(channel="text", caller_number=KNOWN)
+    say(service, call.call_id, "is share point down or just slow")
+    decision = say(service, call.call_id, "okay it's being looked at")
+    assert decision.action is Action.LISTEN

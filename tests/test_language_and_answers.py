@@ -10,6 +10,7 @@ from frontdoor import CONFIG_DIR
 from frontdoor.answers import load_answer_book
 from frontdoor.conversation.language import (
     is_affirmative,
+    says_something,
     is_bot_check,
     is_closing,
     is_greeting,
@@ -106,3 +107,21 @@ def test_directory_errors(tmp_path: Path, content: str, message: str) -> None:
     path.write_text(content)
     with pytest.raises(ConfigError, match=message):
         load_directory(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("yes please", True), ("okay", True), ("ok sure", True), ("sure go ahead", True), ("okay thanks", False),
+     ("okay it's being looked at", False), ("okay the out look app", False), ("yes but the app is still broken and i need", False)],
+)
+def test_only_a_real_yes_accepts_an_offer(text: str, expected: bool) -> None:
+    assert is_affirmative(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("when does tonight's maintenance window start", True), ("i have a question about my loaner laptop", True),
+     ("yeah so the thing", False), ("about the about the on my", False), ("i was wondering um", False)],
+)
+def test_says_something_separates_a_statement_from_filler(text: str, expected: bool) -> None:
+    assert says_something(text) is expected

@@ -21,6 +21,7 @@ from frontdoor.conversation.language import (
     is_closing,
     is_greeting,
     is_negative,
+    says_something,
     survey_score,
     words,
 )
@@ -124,6 +125,7 @@ class ConversationEngine:
                 recent_calls=_recent_calls_about(state, text),
                 incident_impact=matches[0].incident.impact if matches else self._mentioned_impact(state),
                 reprompts=state.reprompts,
+                offered_person=state.has_asked("offer_person"),
             ),
         )
         pending = state.pending
@@ -178,17 +180,16 @@ class ConversationEngine:
             state = replace(state, helped=True, told=(*state.told, answer.say), request_type=state.request_type or answer.type)
             state = _with_topic(state, text)
             return self._offer_person_if_near_budget(state, answer.say, near_budget)
-        if is_problem_report(text):
-            service = mentioned_service(text)
-            state = replace(_with_topic(state, text), request_type=state.request_type or "problem_report")
-            if state.has_asked("offer_person"):
-                return self._say(state, replies.noted_problem(service))
-            return self._say(state.asking("offer_person"), replies.no_known_problem(service))
-        if state.topic is None:
-            return self._reprompt_or_handoff(state, now, silent=False)
-        if near_budget or not state.has_asked("offer_person"):
-            return self._say(state.asking("offer_person"), replies.nothing_more())
-        return self._say(state, replies.acknowledged())
+        problem = is_problem_report(text)
+        service = mentioned_service(text)
+        if not (problem or service or says_something(text)):
+            if state.topic is None:
+                return self._reprompt_or_handoff(state, now, silent=False)
+            return self._say(state, replies.acknowledged())
+        state = replace(_with_topic(state, text), request_type=state.request_type or ("problem_report" if problem else "question"))
+        if state.has_asked("offer_person") and not near_budget:
+            return self._say(state, replies.noted_problem(service) if problem else replies.acknowledged())
+        return self._say(state.asking("offer_person"), replies.no_known_problem(service) if problem else replies.nothing_more())
 
     def _tell_incident(self, state: CallState, incident: Incident, near_budget: bool) -> Outcome:
         state = replace(_with_topic(state, incident.title), request_type=state.request_type or "incident_status", helped=True)

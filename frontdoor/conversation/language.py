@@ -6,7 +6,13 @@ import re
 
 _WORD = re.compile(r"[a-z0-9']+")
 
-_YES = {"yes", "yeah", "yep", "yup", "sure", "please", "ok", "okay", "alright", "absolutely", "definitely", "correct"}
+_YES = {"yes", "yeah", "yep", "yup", "sure", "please", "absolutely", "definitely", "correct"}
+_WEAK_YES = {"ok", "okay", "alright", "right", "fine"}
+_FILLERS = frozenset(
+    "a an the and or but so um uh erm er oh ah hmm like just well i i'm me my you your it it's is are was this that "
+    "what to of in on for with at be do does can could would please yes yeah no ok okay hi hello hey there thing things "
+    "stuff whatsit whatever something about from before wondering was were been have has had".split()
+)
 _YES_PHRASES = ("go ahead", "sounds good", "that would be great", "that'd be great", "do that", "text me", "why not", "i would", "i'd like that")
 _NO = {"no", "nope", "nah"}
 _NO_PHRASES = ("not now", "no thanks", "no thank you", "i'm good", "im good", "i'm fine", "that's all", "thats all", "nothing else", "don't bother", "not really", "i'm all set", "all set")
@@ -31,10 +37,18 @@ def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
 
 
 def is_affirmative(text: str) -> bool:
+    """A yes to the question just asked: "yes please", "sure", "okay" alone, "go ahead" (not "okay, the app says...")."""
     tokens = words(text)
     if not tokens or is_negative(text):
         return False
-    return tokens[0] in _YES or _has_phrase(text, _YES_PHRASES)
+    if _has_phrase(text, _YES_PHRASES):
+        return True
+    return (tokens[0] in _YES and len(tokens) <= 5) or (tokens[0] in _WEAK_YES and all(token in _YES or token in _WEAK_YES for token in tokens[1:3]) and len(tokens) <= 3)
+
+
+def says_something(text: str) -> bool:
+    """At least two words beyond fillers: a request the assistant can acknowledge, even if it has no answer."""
+    return sum(1 for token in words(text) if token not in _FILLERS) >= 2
 
 
 def is_negative(text: str) -> bool:
