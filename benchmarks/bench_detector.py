@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from frontdoor.assess import assess_conversation
-from frontdoor.calls import build_engine
-from frontdoor.conversation.engine import ConversationEngine
-from frontdoor.directory import EmployeeDirectory, load_directory
-from frontdoor.incidents.board import IncidentBoard
-from frontdoor.settings import load_settings
-from handoff.signals import Assessment, CallerContext, Detector, TurnObservation
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # measure this checkout, whatever copy of frontdoor is installed
+
+from frontdoor.assess import assess_conversation  # noqa: E402
+from frontdoor.calls import build_engine  # noqa: E402
+from frontdoor.conversation.engine import ConversationEngine  # noqa: E402
+from frontdoor.directory import EmployeeDirectory, load_directory  # noqa: E402
+from frontdoor.incidents.board import IncidentBoard  # noqa: E402
+from frontdoor.settings import load_settings  # noqa: E402
+from handoff.signals import Assessment, CallerContext, Detector, TurnObservation  # noqa: E402
+
 DEV_SET = ROOT / "tests" / "data" / "dev_conversations.jsonl"
 REFERENCE_SET = ROOT.parent / "shared" / "data" / "reference_conversations.jsonl"
 REASONS = ("human_request", "frustration", "urgency", "no_progress")
