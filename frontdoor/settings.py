@@ -82,6 +82,7 @@ class TwilioSettings:
     dial_timeout_seconds: int = 20
     speech_model: str = ""
     language: str = "en-US"
+    voice: str = "Polly.Joanna"
 
 
 @dataclass(frozen=True)

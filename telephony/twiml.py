@@ -49,12 +49,14 @@ class Line:
     whisper_accept_digit: str
     destinations: tuple[Destination, ...]
     url_base: str = ""
+    voice: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Line:
         return cls(
             language=settings.twilio.language,
             speech_model=settings.twilio.speech_model,
+            voice=settings.twilio.voice,
             dial_timeout_seconds=settings.twilio.dial_timeout_seconds,
             whisper_accept_digit=settings.handoff.whisper_accept_digit.strip(),
             destinations=parse_destinations(settings.handoff.agents),
@@ -68,11 +70,12 @@ def url(line: Line, step: str, call_id: str, **query: object) -> str:
 
 def say(parent: VoiceResponse, text: str, line: Line, rate: float = 1.0) -> None:
     """Say ``text``; a rate under 1 wraps it in SSML ``<prosody rate="85%">`` to slow down for a distressed caller."""
+    voice = line.voice or None
     if rate < 1.0:
-        spoken = parent.say(language=line.language)
+        spoken = parent.say(language=line.language, voice=voice)
         spoken.prosody(text, rate=f"{max(20, round(rate * 100))}%")
     else:
-        parent.say(text, language=line.language)
+        parent.say(text, language=line.language, voice=voice)
 
 
 def listen(decision: Decision, line: Line) -> str:

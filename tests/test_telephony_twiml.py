@@ -231,3 +231,13 @@ def test_well_formed_parameters_are_read() -> None:
     assert params.number("Confidence") == pytest.approx(0.82) and params.get("Digits") == "0"
     with pytest.raises(RejectedRequest):
         read_params({"CallSid": CALL_SID}, 500)
+
+
+def test_the_configured_voice_speaks_and_slows_down_for_distress() -> None:
+    from dataclasses import replace as with_fields
+
+    polly = with_fields(line(), voice="Polly.Joanna")
+    calm = parse(twiml.listen(decision(), polly)).find(".//Say")
+    slow = parse(twiml.listen(decision(speaking_rate=0.85), polly)).find(".//Say")
+    assert calm is not None and calm.get("voice") == "Polly.Joanna"
+    assert slow is not None and slow.get("voice") == "Polly.Joanna" and slow.find("prosody").get("rate") == "85%"  # type: ignore[union-attr]
