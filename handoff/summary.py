@@ -99,9 +99,10 @@ class WarmTransferSummary:
             sentences.append("Caller sounds distressed; go gently.")
         sentences.append(f"Issue, in their words: {_sentence(self.issue)}")
         if self.incident is not None:
-            eta = f", fix expected {self.incident.eta}" if self.incident.eta else ""
+            eta = f", fix expected by {self.incident.eta}" if self.incident.eta else ""
             sentences.append(f"Known incident {self.incident.id}, {self.incident.title}{eta}; caller already told.")
-        quote = next((e.what for e in self.evidence if e.what.startswith('"')), None)
+        quotes = [e.what for e in self.evidence if e.what.startswith('"')]
+        quote = max(quotes, key=lambda what: len(what.split())) if quotes else None
         if quote:
             sentences.append(f"They said {quote}.")
         sentences.append(f"On the line {_duration(self.seconds_on_line)}.")
@@ -140,7 +141,7 @@ class WarmTransferSummary:
             f"- **On the line:** {_duration(self.seconds_on_line)}",
         ]
         if self.incident is not None:
-            eta = f", fix expected {self.incident.eta}" if self.incident.eta else ""
+            eta = f", fix expected by {self.incident.eta}" if self.incident.eta else ""
             lines.append(f"- **Incident:** {self.incident.id} {self.incident.title} ({self.incident.status}{eta})")
         if self.evidence:
             lines.append("- **Why handed off:** " + "; ".join(f"{e.what} (turn {e.turn + 1})" for e in self.evidence))
