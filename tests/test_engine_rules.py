@@ -242,3 +242,10 @@ def test_okay_with_a_statement_is_not_a_yes_to_a_person(service: CallService) ->
     say(service, call.call_id, "is share point down or just slow")
     decision = say(service, call.call_id, "okay it's being looked at")
     assert decision.action is Action.LISTEN
+
+
+def test_a_broken_thing_is_not_answered_with_how_to_order_one(service: CallService) -> None:
+    call = service.start_call(channel="text", caller_number=KNOWN)
+    decision = say(service, call.call_id, "it's not urgent but my second monitor flickers sometimes")
+    assert "Hardware request" not in decision.say and "person" in decision.say
+    assert "Hardware request" in say(service, service.start_call(channel="text", caller_number=KNOWN).call_id, "can i get a second monitor").say

@@ -37,6 +37,10 @@ from handoff.signals import Assessment, CallerContext, Detector, Evidence, Reaso
 from handoff.summary import IncidentNote, build_summary
 
 
+QUESTION_ONLY_ANSWERS = frozenset({"how_to", "request"})
+"""Answer types for questions ("how do I..."), not for something that is broken."""
+
+
 class IncidentSource(Protocol):
     """What the engine needs from the incident board."""
 
@@ -175,12 +179,12 @@ class ConversationEngine:
         near_budget = index + 1 >= self.rules.automated_turn_budget
         if matches:
             return self._tell_incident(state, matches[0].incident, near_budget)
+        problem = is_problem_report(text)
         answer = self.answers.find(text)
-        if answer is not None:
+        if answer is not None and not (problem and answer.type in QUESTION_ONLY_ANSWERS):
             state = replace(state, helped=True, told=(*state.told, answer.say), request_type=state.request_type or answer.type)
             state = _with_topic(state, text)
             return self._offer_person_if_near_budget(state, answer.say, near_budget)
-        problem = is_problem_report(text)
         service = mentioned_service(text)
         if not (problem or service or says_something(text)):
             if state.topic is None:

@@ -12,8 +12,10 @@ from frontdoor.incidents.model import Incident
 _PROBLEM_WORDS = frozenset(
     "down broken broke crashing crashes crashed crash error errors failing fails failed slow stuck frozen freezing "
     "problem problems issue issues outage offline dead bouncing bounced delayed disconnecting disconnects dropping "
-    "drops unreachable unavailable locked".split()
+    "drops unreachable unavailable locked trouble jammed wrong blank missing disappeared lost denied blocked rejected "
+    "unable hangs hanging dim cracked spilled".split()
 )
+_PROBLEM_STEMS = ("flicker", "freez", "froze", "glitch", "crash", "fail", "lag", "overheat", "beep", "buzz", "disconnect", "reboots", "restarts")
 _PROBLEM_PHRASES = (
     "not working", "isn't working", "is not working", "doesn't work", "does not work", "won't", "can't", "cannot",
     "can not", "couldn't", "not loading", "won't load", "not connecting", "no signal", "keeps", "stopped", "not sending",
@@ -69,7 +71,7 @@ _NOT_DOING = re.compile(r"\b(?:isn't|isnt|aren't|arent|not|never|stopped)\s+(?:\
 def is_problem_report(text: str) -> bool:
     """Whether the caller is reporting something broken (rather than asking how to do something)."""
     lowered = f" {' '.join(words(text))} "
-    if _NOT_DOING.search(lowered):
+    if _NOT_DOING.search(lowered) or any(token.startswith(_PROBLEM_STEMS) for token in lowered.split()):
         return True
     return bool(_PROBLEM_WORDS & set(lowered.split())) or any(f" {phrase} " in lowered or f" {phrase}" in lowered for phrase in _PROBLEM_PHRASES)
 
