@@ -179,5 +179,7 @@ class OutboxCourier:
         while not self._stop.wait(self.interval):
             try:
                 send_pending_messages(self.settings, self.database, self.clock())
+            except FrontdoorError as exc:
+                log.warning("SMS outbox round failed (%s); trying again in %.0f s", exc, self.interval)
             except Exception:
                 log.exception("SMS outbox round failed; trying again in %.0f s", self.interval)

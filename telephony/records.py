@@ -57,7 +57,7 @@ def _wait_for_reply(database: Database, key: str) -> str:
     """A retry of a request still being answered waits for the first answer (empty if it never comes)."""
     deadline = time.monotonic() + REPLY_WAIT_SECONDS
     while True:
-        with database.session() as session:
+        with database.reading() as session:
             body = session.scalar(select(WebhookReply.body).where(WebhookReply.key == key))
         if body or time.monotonic() >= deadline:
             return body or PENDING
@@ -65,7 +65,7 @@ def _wait_for_reply(database: Database, key: str) -> str:
 
 
 def call_facts(database: Database, call_id: str) -> CallFacts:
-    with database.session() as session:
+    with database.reading() as session:
         record = session.get(CallRecord, call_id)
         handoff = session.scalar(select(HandoffRecord).where(HandoffRecord.call_id == call_id))
         return CallFacts(

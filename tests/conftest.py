@@ -21,6 +21,24 @@ POSTGRES_ENV = "FRONTDOOR_TEST_POSTGRES_URL"
 
 
 @pytest.fixture(autouse=True)
+def _couriers_stop_with_the_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The web app's SMS courier thread ends with the test that started it (its database is dropped after)."""
+    from frontdoor.outbox import OutboxCourier
+
+    started: list[OutboxCourier] = []
+    original = OutboxCourier.start
+
+    def start(courier: OutboxCourier) -> OutboxCourier:
+        started.append(courier)
+        return original(courier)
+
+    monkeypatch.setattr(OutboxCourier, "start", start)
+    yield
+    for courier in started:
+        courier.stop()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the developer's own settings, data folder or Twilio credentials."""
     for name in list(os.environ):
@@ -153,8 +171,5 @@ def console_site(settings_for, database_url: str, twilio_api):  # type: ignore[n
     site = ConsoleSite(create_app(settings, service), service, clock, settings, twilio_api)
     ConsoleUsers(service.database).add(site.user, site.password, clock())
     yield site
-    courier = site.app.extensions.get("frontdoor-outbox")
-    if courier is not None:
-        courier.stop()
     service.notifier.flush(5)
     service.database.dispose()

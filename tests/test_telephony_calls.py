@@ -362,6 +362,8 @@ def test_with_the_database_down_the_caller_still_reaches_a_person(phone) -> None
     down.url = "postgresql+psycopg://frontdoor:x@127.0.0.1:9/gone"
     down.engine = create_engine(down.url, connect_args={"connect_timeout": 2})
     down._sessions = sessionmaker(down.engine, expire_on_commit=False)  # type: ignore[attr-defined]
+    down.read_engine = down.engine
+    down._readers = down._sessions  # type: ignore[attr-defined]
     service = line.service
     service.database = service.calls.database = service.incidents.database = down
     call.say("my printer is jammed")

@@ -142,7 +142,7 @@ class IncidentBoard:
     @contextmanager
     def pinned(self) -> Iterator[None]:
         """Answer from what was last read, without touching the database (while a call row is locked)."""
-        self.refresh()
+        self._stored_incidents()
         self._pinned.active = True
         try:
             yield

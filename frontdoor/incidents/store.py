@@ -28,11 +28,11 @@ class IncidentStore:
         self.organisation = organisation
 
     def all(self) -> list[Incident]:
-        with self.database.session() as session:
+        with self.database.reading() as session:
             return [_incident(record) for record in session.scalars(select(IncidentRecord).order_by(IncidentRecord.updated_at))]
 
     def get(self, incident_id: str) -> Incident | None:
-        with self.database.session() as session:
+        with self.database.reading() as session:
             record = session.get(IncidentRecord, incident_id)
             return _incident(record) if record else None
 
@@ -82,7 +82,7 @@ class IncidentStore:
             return True
 
     def subscribers(self, incident_id: str) -> list[str]:
-        with self.database.session() as session:
+        with self.database.reading() as session:
             return list(
                 session.scalars(
                     select(SubscriptionRecord.phone_number).where(SubscriptionRecord.incident_id == incident_id).order_by(SubscriptionRecord.id)

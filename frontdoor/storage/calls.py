@@ -115,7 +115,7 @@ class CallStore:
                 session.add(SurveyAnswer(call_id=record.id, request_type=effect.request_type, score=effect.score, created_at=now))
 
     def state(self, call_id: str) -> CallState:
-        with self.database.session() as session:
+        with self.database.reading() as session:
             record = session.get(CallRecord, call_id)
             if record is None:
                 raise NotFoundError(f"no call with id {call_id!r}")
@@ -123,12 +123,12 @@ class CallStore:
 
     def call_for_provider(self, provider_id: str) -> str | None:
         """The frontdoor call id for a provider's call id (Twilio CallSid)."""
-        with self.database.session() as session:
+        with self.database.reading() as session:
             return session.scalar(select(CallRecord.id).where(CallRecord.provider_id == provider_id))
 
     def recent_topics(self, number: str, since: datetime) -> list[str]:
         """Topics of earlier calls from this number (for 'third call about this this week')."""
-        with self.database.session() as session:
+        with self.database.reading() as session:
             rows = session.scalars(
                 select(CallRecord.topic).where(
                     CallRecord.caller_number == number, CallRecord.started_at >= since, CallRecord.topic.is_not(None)
@@ -149,10 +149,10 @@ class CallStore:
                 record.automation_seconds = (now - record.started_at).total_seconds()
 
     def handoff(self, call_id: str) -> HandoffRecord | None:
-        with self.database.session() as session:
+        with self.database.reading() as session:
             return session.scalar(select(HandoffRecord).where(HandoffRecord.call_id == call_id))
 
     def count(self) -> int:
-        with self.database.session() as session:
+        with self.database.reading() as session:
             return session.scalar(select(func.count()).select_from(CallRecord)) or 0
 

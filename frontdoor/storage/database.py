@@ -9,7 +9,7 @@ from typing import Callable, Iterator
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from frontdoor.errors import ConfigError, StorageError
@@ -32,6 +32,8 @@ class Database:
         self.url = url
         self.engine = _create_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_engine = _create_sqlite_engine(url, make_url(url).database, immediate=False) if self.dialect == "sqlite" else self.engine
+        self._readers = sessionmaker(self.read_engine, expire_on_commit=False)
         self._prepare_schema()
 
     @property
@@ -41,7 +43,18 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back on error."""
-        session = self._sessions()
+        with self._transaction(self._sessions) as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only transaction: on SQLite it does not wait for or hold the write lock."""
+        with self._transaction(self._readers) as session:
+            yield session
+
+    @contextmanager
+    def _transaction(self, sessions: sessionmaker[Session]) -> Iterator[Session]:
+        session = sessions()
         try:
             yield session
             session.commit()
@@ -56,6 +69,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.read_engine.dispose()
 
     def _prepare_schema(self) -> None:
         try:
@@ -77,7 +91,7 @@ class Database:
         except OperationalError as exc:
             raise StorageError(f"cannot open database {_redacted(self.url)}: {_short(exc)}") from exc
         except SQLAlchemyError as exc:
-            if "already exists" in str(exc):
+            if "already exists" in str(exc) or (isinstance(exc, IntegrityError) and "schema_version" in str(exc)):
                 self._prepare_schema_after_race()
                 return
             raise StorageError(f"cannot prepare database {_redacted(self.url)}: {_short(exc)}") from exc
@@ -106,7 +120,7 @@ def _create_engine(url: str) -> Engine:
     raise ConfigError(f"'database.url': unsupported database {parsed.get_backend_name()!r} (use sqlite or postgresql)")
 
 
-def _create_sqlite_engine(url: str, database: str | None) -> Engine:
+def _create_sqlite_engine(url: str, database: str | None, immediate: bool = True) -> Engine:
     if database and database != ":memory:":
         try:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -125,8 +139,8 @@ def _create_sqlite_engine(url: str, database: str | None) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -145,5 +159,5 @@ def _redacted(url: str) -> str:
 
 def ping(database: Database) -> None:
     """Raise ``StorageError`` when the database does not answer."""
-    with database.session() as session:
+    with database.reading() as session:
         session.execute(text("SELECT 1"))
