@@ -10,7 +10,7 @@ _NUMBER_WORDS = "zero|oh|one|two|three|four|five|six|seven|eight|nine"
 _DIGIT = rf"(?:\d|\b(?:{_NUMBER_WORDS})\b)"
 _SEP = r"[\s.-]*"
 
-_CARD_DIGITS = re.compile(rf"\b\d(?:[\s-]*\d){{11,18}}\b")
+_CARD_DIGITS = re.compile(r"\b\d(?:[\s-]*\d){11,18}\b")
 _SPOKEN_DIGITS = re.compile(rf"\b(?:{_NUMBER_WORDS})(?:{_SEP}(?:{_NUMBER_WORDS}|\d)){{5,}}\b", re.IGNORECASE)
 _SECRET_AFTER = re.compile(
     r"\b(?P<lead>(?:pass ?word|passcode|pin|pin code|one[- ]time (?:code|password)|verification code|security code|"

@@ -7,7 +7,7 @@ for the agent console and notifications.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 
 from handoff.signals import Assessment, Evidence

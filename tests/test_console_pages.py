@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient

@@ -7,7 +7,6 @@ from datetime import datetime
 
 STATUSES = ("investigating", "identified", "monitoring", "maintenance", "resolved")
 IMPACTS = ("minor", "major", "critical")
-SOURCES = ("file", "database", "feed")
 
 
 @dataclass(frozen=True)

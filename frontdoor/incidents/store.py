@@ -31,11 +31,6 @@ class IncidentStore:
         with self.database.reading() as session:
             return [_incident(record) for record in session.scalars(select(IncidentRecord).order_by(IncidentRecord.updated_at))]
 
-    def get(self, incident_id: str) -> Incident | None:
-        with self.database.reading() as session:
-            record = session.get(IncidentRecord, incident_id)
-            return _incident(record) if record else None
-
     def add(self, incident: Incident, now: datetime) -> Incident:
         """Store a new incident; its id must be new."""
         with self.database.session() as session:
@@ -80,14 +75,6 @@ class IncidentStore:
                 return False
             session.add(SubscriptionRecord(incident_id=incident_id, phone_number=phone_number, call_id=call_id, created_at=moment))
             return True
-
-    def subscribers(self, incident_id: str) -> list[str]:
-        with self.database.reading() as session:
-            return list(
-                session.scalars(
-                    select(SubscriptionRecord.phone_number).where(SubscriptionRecord.incident_id == incident_id).order_by(SubscriptionRecord.id)
-                )
-            )
 
 
 def require(incident: Incident | None, incident_id: str) -> Incident:

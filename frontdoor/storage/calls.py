@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from frontdoor.conversation.engine import Outcome, RecordSurvey
@@ -121,11 +121,6 @@ class CallStore:
                 raise NotFoundError(f"no call with id {call_id!r}")
             return CallState.from_dict(record.state)
 
-    def call_for_provider(self, provider_id: str) -> str | None:
-        """The frontdoor call id for a provider's call id (Twilio CallSid)."""
-        with self.database.reading() as session:
-            return session.scalar(select(CallRecord.id).where(CallRecord.provider_id == provider_id))
-
     def recent_topics(self, number: str, since: datetime) -> list[str]:
         """Topics of earlier calls from this number (for 'third call about this this week')."""
         with self.database.reading() as session:
@@ -151,8 +146,3 @@ class CallStore:
     def handoff(self, call_id: str) -> HandoffRecord | None:
         with self.database.reading() as session:
             return session.scalar(select(HandoffRecord).where(HandoffRecord.call_id == call_id))
-
-    def count(self) -> int:
-        with self.database.reading() as session:
-            return session.scalar(select(func.count()).select_from(CallRecord)) or 0
-
