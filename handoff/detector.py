@@ -53,7 +53,13 @@ class _Turn:
         return self.text.count(" ", 0, start + 1) - 1, self.text.count(" ", 0, end)
 
     def quote(self, first: int, last: int) -> str:
+        """The words from ``first`` to ``last``, carried past a dangling "to", "the", "i've"... so an agent can read it."""
+        while last < len(self.tokens) and last - first < 12 and self.tokens[last - 1] in _DANGLING:
+            last += 1
         return " ".join(self.tokens[first:last])
+
+
+_DANGLING = frozenset("a an the to of for with my our your i i've i'm i'd we we've is are was it's and or but this that real live actual".split())
 
 
 @dataclass(frozen=True)

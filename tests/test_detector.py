@@ -322,3 +322,9 @@ def test_missing_folder_or_file_is_a_lexicon_error(tmp_path: Path) -> None:
     (folder / "urgency.yaml").unlink()
     with pytest.raises(LexiconError, match="no lexicon file for signal"):
         load_detector(folder)
+
+
+def test_evidence_quotes_do_not_end_on_a_dangling_word(detector: LexiconDetector) -> None:
+    [assessment] = run(detector, ["this is the third time i've called about this"])
+    quotes = [e.what for e in assessment.evidence if e.what.startswith('"')]
+    assert quotes and not any(q.rstrip('"').split()[-1] in {"i've", "to", "the", "a"} for q in quotes)
