@@ -34,7 +34,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,10 +43,9 @@ from typing import Callable, Iterator, Mapping, Sequence, TypeVar
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from frontdoor.storage.database import Database  # noqa: E402
+from scratch_postgres import scratch_database  # noqa: E402
 from twilio_sim import Agent, HttpTransport, Reply, TwilioSimulator  # noqa: E402
 
 PUBLIC = "https://frontdoor.example.com"
@@ -183,19 +181,8 @@ def fresh_database(folder: Path, postgres_url: str | None) -> Iterator[str]:
     if not postgres_url:
         yield f"sqlite:///{folder / 'frontdoor.db'}"
         return
-    admin_url = make_url(postgres_url)
-    if admin_url.drivername == "postgresql":
-        admin_url = admin_url.set(drivername="postgresql+psycopg")
-    name = f"frontdoor_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(postgres_url, "frontdoor_bench") as url:
+        yield url
 
 
 def frontdoor_environment(folder: Path, database_url: str) -> dict[str, str]:
