@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 from urllib.parse import urlencode
 
-from twilio.twiml.voice_response import Dial, VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from frontdoor.conversation.model import Decision, Expecting
 from frontdoor.settings import Settings
@@ -82,18 +83,7 @@ def listen(decision: Decision, line: Line) -> str:
     """Say the reply inside a ``<Gather>`` for speech or keypad; silence still reaches the action URL."""
     response = VoiceResponse()
     hints = _hints(decision.expecting, decision.hints)
-    gather = response.gather(
-        input="speech dtmf",
-        action=url(line, "gather", decision.call_id, turn=decision.turn + 1),
-        method="POST",
-        action_on_empty_result=True,
-        timeout=SILENCE_SECONDS,
-        speech_timeout=SPEECH_END_SECONDS if line.speech_model else "auto",
-        speech_model=line.speech_model or None,
-        language=line.language,
-        hints=", ".join(hints) if hints else None,
-        num_digits=1,
-    )
+    gather = _speech_gather(response, url(line, "gather", decision.call_id, turn=decision.turn + 1), line, hints)
     say(gather, decision.say, line, decision.speaking_rate)
     return str(response)
 
@@ -154,23 +144,28 @@ def _ring(dial: Dial, destination: Destination, whisper_url: str) -> None:
         dial.client(destination.target, url=whisper_url, method="POST")
 
 
-def _offer_fallback(response: VoiceResponse, call_id: str, line: Line, can_call_back: bool) -> None:
-    if not can_call_back:
-        say(response, f"{ALL_BUSY} {OFFER_VOICEMAIL}", line)
-        _record(response, call_id, line)
-        return
-    gather = response.gather(
+def _speech_gather(response: VoiceResponse, action: str, line: Line, hints: Sequence[str]) -> Gather:
+    """A caller's answer by voice or one key; silence still reaches ``action`` (speechTimeout "auto" only without a named model, as Twilio requires)."""
+    return response.gather(
         input="speech dtmf",
-        action=url(line, "fallback", call_id),
+        action=action,
         method="POST",
         action_on_empty_result=True,
         timeout=SILENCE_SECONDS,
         speech_timeout=SPEECH_END_SECONDS if line.speech_model else "auto",
         speech_model=line.speech_model or None,
         language=line.language,
-        hints="message, leave a message, call back, call me back",
+        hints=", ".join(hints) if hints else None,
         num_digits=1,
     )
+
+
+def _offer_fallback(response: VoiceResponse, call_id: str, line: Line, can_call_back: bool) -> None:
+    if not can_call_back:
+        say(response, f"{ALL_BUSY} {OFFER_VOICEMAIL}", line)
+        _record(response, call_id, line)
+        return
+    gather = _speech_gather(response, url(line, "fallback", call_id), line, ("message", "leave a message", "call back", "call me back"))
     say(gather, f"{ALL_BUSY} {OFFER_BOTH}", line)
 
 
