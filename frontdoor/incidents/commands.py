@@ -7,7 +7,6 @@ import json
 import sys
 from datetime import datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from frontdoor.errors import ConfigError, InputError
 from frontdoor.incidents.board import IncidentBoard, validated
@@ -66,7 +65,6 @@ def open_board(settings: Settings) -> IncidentBoard:
 
 def _run_list(args: argparse.Namespace, settings: Settings) -> int:
     board = open_board(settings)
-    zone = ZoneInfo(settings.general.timezone)
     now = board.clock()
     shown = [incident for incident in board.incidents() if args.all or incident.active]
     if args.json:
@@ -78,20 +76,18 @@ def _run_list(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(f"{'ID':<14} {'STATUS':<13} {'IMPACT':<8} {'SOURCE':<9} {'FIX EXPECTED':<22} TITLE")
     for incident in shown:
-        eta = spoken_time(incident.eta, zone, now) if incident.eta else "-"
+        eta = spoken_time(incident.eta, board.timezone, now) if incident.eta else "-"
         print(f"{incident.id:<14} {incident.status:<13} {incident.impact:<8} {incident.source:<9} {eta:<22} {incident.title}")
     return 0
 
 
 def _run_add(args: argparse.Namespace, settings: Settings) -> int:
     board = open_board(settings)
-    zone = ZoneInfo(settings.general.timezone)
-    today = board.clock().astimezone(zone).date()
     incident = validated(
         Incident(
             id=args.id.strip(), title=args.title.strip(), services=_services(args.services), status=args.status,
-            impact=args.impact, started=_moment(args.started, "--started", zone, today) or board.clock(),
-            eta=_moment(args.eta, "--eta", zone, today), workaround=(args.workaround or "").strip() or None,
+            impact=args.impact, started=_moment(args.started, "--started", board) or board.clock(),
+            eta=_moment(args.eta, "--eta", board), workaround=(args.workaround or "").strip() or None,
         )
     )
     board.add(incident)
@@ -101,8 +97,6 @@ def _run_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run_update(args: argparse.Namespace, settings: Settings) -> int:
     board = open_board(settings)
-    zone = ZoneInfo(settings.general.timezone)
-    today = board.clock().astimezone(zone).date()
     changes: dict[str, Any] = {}
     if args.title is not None:
         changes["title"] = args.title.strip()
@@ -113,7 +107,7 @@ def _run_update(args: argparse.Namespace, settings: Settings) -> int:
             changes[key] = getattr(args, key)
     for key in ("started", "eta"):
         if getattr(args, key) is not None:
-            changes[key] = _moment(getattr(args, key), f"--{key}", zone, today)
+            changes[key] = _moment(getattr(args, key), f"--{key}", board)
     if args.workaround is not None:
         changes["workaround"] = args.workaround.strip() or None
     if not changes:
@@ -143,9 +137,11 @@ def _services(text: str) -> tuple[str, ...]:
     return names
 
 
-def _moment(value: str | None, option: str, zone: ZoneInfo, today: Any) -> datetime | None:
+def _moment(value: str | None, option: str, board: IncidentBoard) -> datetime | None:
+    """A time given on the command line; ``HH:MM`` means today in the board's time zone."""
+    today = board.clock().astimezone(board.timezone).date()
     try:
-        return parse_moment(value, option, zone, today)
+        return parse_moment(value, option, board.timezone, today)
     except ConfigError as exc:
         raise InputError(str(exc)) from None
 
