@@ -3,6 +3,9 @@
 Every channel (phone line, desk speaker, typed chat) drives calls through ``CallService``: it loads
 the call's state from the database, asks the engine, stores what happened, and carries out side
 effects. If anything fails, the caller is handed to a person (reason ``failure``), never dropped.
+
+A channel can store its own reply in the same transaction as the turn (``also``): the phone line
+keeps the TwiML it answered with, so a retried webhook gets the same answer and changes nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
+
 from frontdoor.answers import load_answer_book
 from frontdoor.conversation.engine import ConversationEngine, Outcome, Subscribe
 from frontdoor.conversation.model import Action, CallerTurn, Decision, Expecting
@@ -21,9 +26,9 @@ from frontdoor.conversation.state import CallState
 from frontdoor.directory import EmployeeDirectory, load_directory, normalise_number
 from frontdoor.errors import ConfigError, FrontdoorError, NotFoundError
 from frontdoor.incidents.board import IncidentBoard
-from frontdoor.incidents.store import IncidentStore
+from frontdoor.incidents.store import IncidentStore, add_subscription
 from frontdoor.settings import Settings
-from frontdoor.storage.calls import CallStore
+from frontdoor.storage.calls import CallStore, StaleCall, StoredCall
 from frontdoor.storage.database import Database
 from handoff.detector import LexiconError, load_detector
 from handoff.notify import HandoffNotice, HandoffNotifier
@@ -33,6 +38,12 @@ from handoff.summary import CallerCard, build_summary
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+Also = Callable[[Session, Decision], None]
+"""Writes a channel makes in the turn's own transaction (it may raise ``AnsweredBefore``)."""
+
+
+class AnsweredBefore(Exception):
+    """The channel's request was answered before (a retried webhook): nothing of this attempt is kept."""
 
 
 def utcnow() -> datetime:
@@ -105,7 +116,9 @@ class CallService:
             return CallerCard(number=number, name=None, department=None, vip=False)
         return CallerCard(number=number, name=employee.name, department=employee.department, vip=employee.vip)
 
-    def start_call(self, *, channel: str, caller_number: str | None, call_id: str | None = None, provider_id: str | None = None) -> Decision:
+    def start_call(
+        self, *, channel: str, caller_number: str | None, call_id: str | None = None, provider_id: str | None = None, also: Also | None = None
+    ) -> Decision:
         """Open a call and return the greeting."""
         now = self.clock()
         call_id = call_id or uuid.uuid4().hex
@@ -114,31 +127,58 @@ class CallService:
             recent = self._recent_topics(caller.number, now)
             state = CallState(call_id=call_id, channel=channel, caller=caller, started_at=now, recent_topics=tuple(recent))
             outcome = self.engine.greet(state)
-            self.calls.create(outcome.state, provider_id)
+            with self.database.session() as session:
+                self.calls.create(session, outcome.state, provider_id)
+                if also is not None:
+                    also(session, outcome.decision)
             return outcome.decision
+        except AnsweredBefore:
+            raise
         except FrontdoorError as exc:
             log.error("cannot start call %s: %s", call_id, exc)
         except Exception:
             log.exception("cannot start call %s", call_id)
         return self._failure_decision(call_id, caller, now)
 
-    def take_turn(self, call_id: str, turn: CallerTurn) -> Decision:
+    def take_turn(self, call_id: str, turn: CallerTurn, also: Also | None = None) -> Decision:
         """Answer one caller turn; any failure hands the caller to a person."""
         now = self.clock()
         try:
-            with self.board.pinned(), self.calls.locked(call_id) as locked:
-                outcome = self.engine.respond(locked.state, turn, now)
-                self.calls.save(locked, outcome, turn, now)
-        except NotFoundError:
+            outcome = self._decide_and_save(call_id, turn, now, lambda state: self.engine.respond(state, turn, now), also)
+        except (NotFoundError, AnsweredBefore):
             raise
         except FrontdoorError as exc:
             log.error("turn failed on call %s: %s", call_id, exc)
-            return self._fail_to_human(call_id, now, turn)
+            return self._fail_to_human(call_id, now, turn, also)
         except Exception:
             log.exception("turn failed on call %s", call_id)
-            return self._fail_to_human(call_id, now, turn)
+            return self._fail_to_human(call_id, now, turn, also)
         self._carry_out(outcome)
         return outcome.decision
+
+    def _decide_and_save(self, call_id: str, turn: CallerTurn, now: datetime, decide: Callable[[CallState], Outcome], also: Also | None) -> Outcome:
+        """Decide on the state as read and save; if another turn of the call was saved meanwhile, decide again holding the call."""
+        stored = self.calls.load(call_id)
+        outcome = decide(stored.state)
+        try:
+            with self.database.session() as session:
+                self._save(session, stored, outcome, turn, now, also)
+            return outcome
+        except StaleCall:
+            log.info("call %s changed while its turn was decided: deciding again", call_id)
+        with self.board.pinned(), self.database.session() as session:
+            stored = self.calls.lock(session, call_id)
+            outcome = decide(stored.state)
+            self._save(session, stored, outcome, turn, now, also)
+        return outcome
+
+    def _save(self, session: Session, stored: StoredCall, outcome: Outcome, turn: CallerTurn, now: datetime, also: Also | None) -> None:
+        self.calls.save(session, stored, outcome, turn, now)
+        for effect in outcome.effects:
+            if isinstance(effect, Subscribe):
+                add_subscription(session, effect.incident_id, effect.phone_number, outcome.state.call_id, now)
+        if also is not None:
+            also(session, outcome.decision)
 
     def end_call(self, call_id: str, *, outcome: str) -> None:
         self.calls.end(call_id, outcome, self.clock())
@@ -148,12 +188,6 @@ class CallService:
         return f"{base}/agent/handoffs/{call_id}" if base else ""
 
     def _carry_out(self, outcome: Outcome) -> None:
-        for effect in outcome.effects:
-            if isinstance(effect, Subscribe):
-                try:
-                    self.incidents.subscribe(effect.incident_id, effect.phone_number, outcome.state.call_id)
-                except FrontdoorError as exc:
-                    log.error("could not store subscription for call %s: %s", outcome.state.call_id, exc)
         decision = outcome.decision
         if decision.action is Action.HANDOFF and decision.summary is not None:
             self.notifier.notify(HandoffNotice(decision.summary, self.console_link(decision.call_id)))
@@ -164,17 +198,17 @@ class CallService:
         window = timedelta(days=self.settings.conversation.repeat_caller_window_days)
         return self.calls.recent_topics(number, now - window)
 
-    def _fail_to_human(self, call_id: str, now: datetime, turn: CallerTurn) -> Decision:
+    def _fail_to_human(self, call_id: str, now: datetime, turn: CallerTurn, also: Also | None) -> Decision:
         """Hand off with reason ``failure``: from the stored state when the database answers, else bare."""
         try:
-            with self.board.pinned(), self.calls.locked(call_id) as locked:
-                outcome = self.engine.fail_to_human(locked.state, now, turn)
-                self.calls.save(locked, outcome, turn, now)
-            self._carry_out(outcome)
-            return outcome.decision
+            outcome = self._decide_and_save(call_id, turn, now, lambda state: self.engine.fail_to_human(state, now, turn), also)
+        except AnsweredBefore:
+            raise
         except Exception:
             log.exception("could not record the failure handoff for call %s", call_id)
-        return self._failure_decision(call_id, CallerCard(None, None, None, False), now)
+            return self._failure_decision(call_id, CallerCard(None, None, None, False), now)
+        self._carry_out(outcome)
+        return outcome.decision
 
     def _failure_decision(self, call_id: str, caller: CallerCard, now: datetime) -> Decision:
         summary = build_summary(

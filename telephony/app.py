@@ -1,8 +1,9 @@
 """The Twilio webhooks: ``register(app, service)`` adds the ``/twilio`` blueprint to frontdoor's Flask app.
 
 Every request is checked for Twilio's signature (403 otherwise) and sane parameters (400), then
-answered with TwiML. Steps that change the call are answered once: a retried request gets the
-stored reply. Any failure still answers with TwiML that routes the caller to a person.
+answered with TwiML. Steps that change the call are answered once: what a request writes and the
+reply it gets are stored in one transaction, and a retried request gets the stored reply. Any
+failure still answers with TwiML that routes the caller to a person.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Callable
 
 from flask import Blueprint, Flask, Response, request
+from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from frontdoor.calls import CallService
+from frontdoor.calls import AnsweredBefore, CallService
 from frontdoor.conversation.model import Action, CallerTurn, Decision
 from frontdoor.errors import FrontdoorError, NotFoundError
 from telephony import records, twiml
@@ -41,6 +44,16 @@ _VOICEMAIL_WORDS = re.compile(r"\b(message|voicemail|voice mail|record)\b", re.I
 GENERIC_WHISPER = "A caller is being transferred to you by the service desk assistant. Their details could not be loaded; please ask what they need."
 
 Handler = Callable[[WebhookParams, str], str]
+Write = Callable[[Session], object]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A webhook's reply and what to record with it; if an ``essential`` write fails, the route's fallback answers instead."""
+
+    body: str
+    writes: tuple[Write, ...] = ()
+    essential: bool = False
 
 
 def register(app: Flask, service: CallService) -> None:
@@ -114,65 +127,97 @@ class PhoneLine:
             raise RejectedRequest(400, f"{request_key} is malformed")
         return int(raw)
 
-    def _once(self, key: str, call_id: str, answer: Callable[[], str]) -> str:
+    def _once(self, key: str, call_id: str, answer: Callable[[], Answer]) -> str:
         """Answer a state-changing request once; a retry of the same request gets the same reply."""
-        database = self.service.database
+        previous = self._previous_reply(key)
+        if previous is not None:
+            return previous
+        result = answer()
         try:
-            previous = records.claim_reply(database, key, self.service.clock())
+            with self.service.database.session() as session:
+                for write in result.writes:
+                    write(session)
+                records.store_reply(session, key, result.body, self.service.clock())
+        except AnsweredBefore:
+            return self._previous_reply(key) or result.body
+        except FrontdoorError as exc:
+            if result.essential:
+                raise
+            log.error("could not record webhook %s: %s; answering anyway", key, exc)
+        return result.body
+
+    def _once_per_turn(self, key: str, call_id: str, params: WebhookParams, decide: Callable[[Callable[[Session, Decision], None]], Decision]) -> str:
+        """``_once`` for a conversation turn: the reply is stored in the turn's own transaction."""
+        previous = self._previous_reply(key)
+        if previous is not None:
+            return previous
+        given: list[tuple[Decision, str]] = []
+
+        def store(session: Session, decision: Decision) -> None:
+            result = self.render(decision, params)
+            for write in result.writes:
+                write(session)
+            records.store_reply(session, key, result.body, self.service.clock())
+            given.append((decision, result.body))
+
+        try:
+            decision = decide(store)
+        except AnsweredBefore:
+            return self._previous_reply(key) or self.safe_handoff(call_id)
+        stored = [body for answered, body in given if answered is decision]
+        return stored[-1] if stored else self.render(decision, params).body
+
+    def _previous_reply(self, key: str) -> str | None:
+        try:
+            previous = records.stored_reply(self.service.database, key)
         except FrontdoorError as exc:
             log.error("cannot check for a retried webhook (%s): answering anyway", exc)
-            return answer()
+            return None
         if previous is not None:
             log.info("retried webhook %s: repeating the stored reply", key)
-            return previous or self.safe_handoff(call_id)
-        try:
-            body = answer()
-        except Exception:
-            self._quietly(records.release_reply, database, key)
-            raise
-        self._quietly(records.store_reply, database, key, body)
-        return body
+        return previous
 
-    def _quietly(self, action: Callable[..., object], *args: object) -> None:
+    def _record(self, call_id: str, writes: tuple[Write, ...]) -> None:
         """Record something the call can go on without; a database failure is logged, not fatal."""
         try:
-            action(*args)
+            with self.service.database.session() as session:
+                for write in writes:
+                    write(session)
         except FrontdoorError as exc:
-            log.error("could not record %s: %s", action.__name__, exc)
+            log.error("could not record the agent's answer for call %s: %s", call_id, exc)
 
     # --- the conversation -------------------------------------------------------------------
 
     def incoming(self, params: WebhookParams, call_id: str) -> str:
-        def answer() -> str:
-            decision = self.service.start_call(
-                channel="phone", caller_number=_number(params.caller), call_id=call_id, provider_id=params.call_sid
+        def decide(also: Callable[[Session, Decision], None]) -> Decision:
+            return self.service.start_call(
+                channel="phone", caller_number=_number(params.caller), call_id=call_id, provider_id=params.call_sid, also=also
             )
-            return self.render(decision, params)
 
-        return self._once(f"{params.call_sid}:voice", call_id, answer)
+        return self._once_per_turn(f"{params.call_sid}:voice", call_id, params, decide)
 
     def gather(self, params: WebhookParams, call_id: str) -> str:
         step = self._step("turn")
         turn = CallerTurn(text=params.get("SpeechResult").strip(), confidence=params.number("Confidence"), digits=params.get("Digits"))
 
-        def answer() -> str:
-            try:
-                decision = self.service.take_turn(call_id, turn)
-            except NotFoundError:
-                log.error("speech for unknown call %s: handing the caller to a person", call_id)
-                return self.apologise_and_connect(params, call_id)
-            return self.render(decision, params)
+        def decide(also: Callable[[Session, Decision], None]) -> Decision:
+            return self.service.take_turn(call_id, turn, also)
 
-        return self._once(f"{params.call_sid}:gather:{step}", call_id, answer)
+        try:
+            return self._once_per_turn(f"{params.call_sid}:gather:{step}", call_id, params, decide)
+        except NotFoundError:
+            log.error("speech for unknown call %s: handing the caller to a person", call_id)
+            return self.apologise_and_connect(params, call_id)
 
-    def render(self, decision: Decision, params: WebhookParams) -> str:
+    def render(self, decision: Decision, params: WebhookParams) -> Answer:
         if decision.action is Action.LISTEN:
-            return twiml.listen(decision, self.line)
+            return Answer(twiml.listen(decision, self.line))
         if decision.action is Action.END:
-            return twiml.end(decision, self.line)
-        self._ringing(decision.call_id, 0)
-        can_call_back = self._callback_number(params, decision.call_id) is not None
-        return twiml.hand_off(decision.say, decision.call_id, self.line, decision.speaking_rate, 0, can_call_back)
+            return Answer(twiml.end(decision, self.line))
+        known = decision.summary.caller.number if decision.summary is not None else None
+        can_call_back = (known or self._callable(params)) is not None
+        body = twiml.hand_off(decision.say, decision.call_id, self.line, decision.speaking_rate, 0, can_call_back)
+        return Answer(body, self._ringing(decision.call_id, 0))
 
     # --- ringing agents ---------------------------------------------------------------------
 
@@ -180,13 +225,13 @@ class PhoneLine:
         attempt = self._step("attempt")
         status = params.get("DialCallStatus")
 
-        def answer() -> str:
+        def answer() -> Answer:
             if status in _CONNECTED_DIAL_STATUSES and self._agent_took_call(call_id):
                 duration = params.number("DialCallDuration") or 0.0
-                self._connected(call_id, attempt, self.service.clock() - timedelta(seconds=duration))
-                return twiml.goodbye(twiml.GOODBYE_AFTER_CALL, self.line)
-            self._quietly(records.not_answered, self.service.database, call_id, "declined" if status in _CONNECTED_DIAL_STATUSES else status or "failed")
-            return self._try_next(params, call_id, attempt + 1)
+                taken = self._connected(call_id, attempt, self.service.clock() - timedelta(seconds=duration))
+                return Answer(twiml.goodbye(twiml.GOODBYE_AFTER_CALL, self.line), taken)
+            missed = partial(records.not_answered, call_id=call_id, status="declined" if status in _CONNECTED_DIAL_STATUSES else status or "failed")
+            return self._try_next(params, call_id, attempt + 1, missed)
 
         return self._once(f"{params.call_sid}:dial:{attempt}", call_id, answer)
 
@@ -194,40 +239,43 @@ class PhoneLine:
         """With press-to-accept, a completed dial counts only if the agent accepted during the whisper."""
         if not self.line.whisper_accept_digit:
             return True
+        facts = self._facts(call_id)
+        return facts is None or facts.handoff_status == "connected"
+
+    def _facts(self, call_id: str) -> records.CallFacts | None:
         try:
-            return records.call_facts(self.service.database, call_id).handoff_status == "connected"
-        except FrontdoorError:
-            return True
+            with self.service.database.reading() as session:
+                return records.call_facts(session, call_id)
+        except FrontdoorError as exc:
+            log.error("cannot read call %s: %s", call_id, exc)
+            return None
 
-    def _try_next(self, params: WebhookParams, call_id: str, attempt: int) -> str:
-        self._ringing(call_id, attempt)
-        return twiml.next_agent(call_id, self.line, attempt, self._can_call_back(params, call_id))
+    def _try_next(self, params: WebhookParams, call_id: str, attempt: int, missed: Write) -> Answer:
+        body = twiml.next_agent(call_id, self.line, attempt, self._can_call_back(params))
+        return Answer(body, (missed, *self._ringing(call_id, attempt)))
 
-    def _ringing(self, call_id: str, attempt: int) -> None:
-        if attempt < len(self.line.destinations):
-            self._quietly(records.ringing, self.service.database, call_id, self.line.destinations[attempt].label)
+    def _ringing(self, call_id: str, attempt: int) -> tuple[Write, ...]:
+        if attempt >= len(self.line.destinations):
+            return ()
+        return (partial(records.ringing, call_id=call_id, agent=self.line.destinations[attempt].label),)
 
-    def _connected(self, call_id: str, attempt: int, at: datetime, queued_seconds: float | None = None) -> None:
+    def _connected(self, call_id: str, attempt: int, at: datetime, queued_seconds: float | None = None) -> tuple[Write, ...]:
         agent = self.line.destinations[attempt].label if attempt < len(self.line.destinations) else None
-        self._quietly(records.connected, self.service.database, call_id, agent, at, queued_seconds)
+        return (partial(records.connected, call_id=call_id, agent=agent, at=at, queued_seconds=queued_seconds),)
 
     def whisper(self, params: WebhookParams, call_id: str) -> str:
         attempt = self._step("attempt")
-        try:
-            summary = records.call_facts(self.service.database, call_id).summary
-        except FrontdoorError as exc:
-            log.error("whisper without a summary for call %s: %s", call_id, exc)
-            summary = None
+        facts = self._facts(call_id)
         if not self.line.whisper_accept_digit:
-            self._connected(call_id, attempt, self.service.clock())
-        text = summary.whisper() if summary is not None else GENERIC_WHISPER
+            self._record(call_id, self._connected(call_id, attempt, self.service.clock()))
+        text = facts.summary.whisper() if facts is not None and facts.summary is not None else GENERIC_WHISPER
         return twiml.whisper(text, call_id, attempt, self.line)
 
     def whisper_accept(self, params: WebhookParams, call_id: str) -> str:
         attempt = self._step("attempt")
         accepted = params.get("Digits") == self.line.whisper_accept_digit
         if accepted:
-            self._connected(call_id, attempt, self.service.clock())
+            self._record(call_id, self._connected(call_id, attempt, self.service.clock()))
         return twiml.whisper_answer(accepted, self.line)
 
     # --- queues -----------------------------------------------------------------------------
@@ -243,16 +291,15 @@ class PhoneLine:
         attempt = self._step("attempt")
         result = params.get("QueueResult")
 
-        def answer() -> str:
+        def answer() -> Answer:
             if result == "bridged":
-                self._connected(call_id, attempt, self.service.clock(), params.number("QueueTime") or 0.0)
-                return twiml.goodbye(twiml.GOODBYE_AFTER_CALL, self.line)
+                taken = self._connected(call_id, attempt, self.service.clock(), params.number("QueueTime") or 0.0)
+                return Answer(twiml.goodbye(twiml.GOODBYE_AFTER_CALL, self.line), taken)
             if result == "hangup":
-                return str(VoiceResponse())
+                return Answer(str(VoiceResponse()))
             if result == "leave":
-                return twiml.record_voicemail(call_id, self.line, "Okay.")
-            self._quietly(records.not_answered, self.service.database, call_id, "queue_" + (result or "error"))
-            return self._try_next(params, call_id, attempt + 1)
+                return Answer(twiml.record_voicemail(call_id, self.line, "Okay."))
+            return self._try_next(params, call_id, attempt + 1, partial(records.not_answered, call_id=call_id, status="queue_" + (result or "error")))
 
         return self._once(f"{params.call_sid}:queue:{attempt}", call_id, answer)
 
@@ -261,9 +308,9 @@ class PhoneLine:
     def fallback_choice(self, params: WebhookParams, call_id: str) -> str:
         digits, speech = params.get("Digits"), params.get("SpeechResult")
 
-        def answer() -> str:
+        def answer() -> Answer:
             if digits == "1" or (not digits and _VOICEMAIL_WORDS.search(speech)):
-                return twiml.record_voicemail(call_id, self.line, "Okay.")
+                return Answer(twiml.record_voicemail(call_id, self.line, "Okay."))
             return self._book_callback(params, call_id, "Asked for a callback after no agent answered.")
 
         return self._once(f"{params.call_sid}:fallback", call_id, answer)
@@ -272,37 +319,40 @@ class PhoneLine:
         recording_sid, recording_url = params.get("RecordingSid"), params.get("RecordingUrl")
         seconds = params.number("RecordingDuration")
 
-        def answer() -> str:
+        def answer() -> Answer:
             if recording_sid and recording_url and (seconds or 0) > 0:
-                records.save_voicemail(self.service.database, call_id, recording_sid, recording_url, int(seconds or 0), self.service.clock())
-                return twiml.goodbye(twiml.VOICEMAIL_SAVED, self.line)
-            if self._can_call_back(params, call_id):
+                saved = partial(
+                    records.save_voicemail, call_id=call_id, recording_sid=recording_sid, recording_url=recording_url,
+                    seconds=int(seconds or 0), now=self.service.clock(),
+                )
+                return Answer(twiml.goodbye(twiml.VOICEMAIL_SAVED, self.line), (saved,), essential=True)
+            if self._can_call_back(params):
                 return self._book_callback(params, call_id, "Left an empty voicemail after no agent answered.", twiml.VOICEMAIL_EMPTY)
-            return twiml.goodbye(f"{twiml.VOICEMAIL_EMPTY} Please call again, or email the service desk. Goodbye.", self.line)
+            return Answer(twiml.goodbye(f"{twiml.VOICEMAIL_EMPTY} Please call again, or email the service desk. Goodbye.", self.line))
 
         return self._once(f"{params.call_sid}:voicemail", call_id, answer)
 
-    def _book_callback(self, params: WebhookParams, call_id: str, note: str, preface: str = "") -> str:
-        number = self._callback_number(params, call_id)
-        records.request_callback(self.service.database, call_id, number, note, self.service.clock())
-        return twiml.goodbye(f"{preface} {twiml.callback_booked(number)}".strip(), self.line)
+    def _book_callback(self, params: WebhookParams, call_id: str, note: str, preface: str = "") -> Answer:
+        facts = self._facts(call_id)
+        number = (facts.caller_number if facts is not None else None) or self._callable(params)
+        booked = partial(records.request_callback, call_id=call_id, number=number, note=note, now=self.service.clock())
+        return Answer(twiml.goodbye(f"{preface} {twiml.callback_booked(number)}".strip(), self.line), (booked,), essential=True)
 
-    def _callback_number(self, params: WebhookParams, call_id: str) -> str | None:
-        try:
-            stored = records.call_facts(self.service.database, call_id).caller_number
-        except FrontdoorError:
-            stored = None
-        return stored or _number(params.caller if params.direction != "outbound-api" else params.called)
+    def _callable(self, params: WebhookParams) -> str | None:
+        """The number to call back: the caller's, or the employee's on a call frontdoor placed (desk speaker bridge)."""
+        return _number(params.caller if params.direction != "outbound-api" else params.called)
 
-    def _can_call_back(self, params: WebhookParams, call_id: str) -> bool:
-        return self._callback_number(params, call_id) is not None
+    def _can_call_back(self, params: WebhookParams) -> bool:
+        return self._callable(params) is not None
 
     # --- the end of the call ----------------------------------------------------------------
 
     def status(self, params: WebhookParams, call_id: str) -> str:
         call_status = params.get("CallStatus")
         if call_status in _FINAL_CALL_STATUSES:
-            if not records.finish(self.service.database, call_id, call_status, self.service.clock()):
+            with self.service.database.session() as session:
+                known = records.finish(session, call_id, call_status, self.service.clock())
+            if not known:
                 log.info("status callback for a call frontdoor does not know: %s", call_id)
         return str(VoiceResponse())
 

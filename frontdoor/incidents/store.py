@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from frontdoor.errors import InputError, NotFoundError
 from frontdoor.incidents.model import Incident
-from frontdoor.storage.database import Database
+from frontdoor.storage.database import Database, insert_new
 from frontdoor.storage.schema import IncidentRecord, OutboundMessage, SubscriptionRecord
 
 
@@ -64,17 +64,14 @@ class IncidentStore:
 
     def subscribe(self, incident_id: str, phone_number: str, call_id: str | None, now: datetime | None = None) -> bool:
         """Subscribe ``phone_number`` to ``incident_id``; False when it already was."""
-        moment = now or datetime.now().astimezone()
         with self.database.session() as session:
-            exists = session.scalar(
-                select(SubscriptionRecord.id).where(
-                    SubscriptionRecord.incident_id == incident_id, SubscriptionRecord.phone_number == phone_number
-                )
-            )
-            if exists is not None:
-                return False
-            session.add(SubscriptionRecord(incident_id=incident_id, phone_number=phone_number, call_id=call_id, created_at=moment))
-            return True
+            return add_subscription(session, incident_id, phone_number, call_id, now or datetime.now().astimezone())
+
+
+def add_subscription(session: Session, incident_id: str, phone_number: str, call_id: str | None, now: datetime) -> bool:
+    """Subscribe inside an open transaction (a call's turn subscribes in its own); False when it already was."""
+    values = {"incident_id": incident_id, "phone_number": phone_number, "call_id": call_id, "created_at": now}
+    return insert_new(session, SubscriptionRecord.__table__, values, ("incident_id", "phone_number"))
 
 
 def require(incident: Incident | None, incident_id: str) -> Incident:
