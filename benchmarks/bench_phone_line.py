@@ -3,15 +3,16 @@
 Run: ``python3 benchmarks/bench_phone_line.py [--calls 200] [--concurrency 50] [--workers 2]
 [--threads 1] [--pause-ms 0] [--postgres-url URL]``.
 
-1. gunicorn serves ``frontdoor.web:create_app()`` on 127.0.0.1, configured only through the
-   environment (fresh SQLite database in a temporary folder, or a fresh database created on the
-   PostgreSQL server named by ``--postgres-url`` and dropped afterwards; signed webhooks on). The
-   schema is created once before gunicorn starts, as in production.
+1. gunicorn serves ``frontdoor.web:create_app()`` on 127.0.0.1 with the production gunicorn settings
+   (``python:frontdoor.gunicorn_config``), frontdoor configured only through the environment (fresh
+   SQLite database in a temporary folder, or a fresh database created on the PostgreSQL server
+   named by ``--postgres-url`` and dropped afterwards; signed webhooks on). The schema is created
+   once before gunicorn starts, as in production.
 2. ``--concurrency`` client threads run ``--calls`` whole calls through ``tests/twilio_sim.py``
    (signed exactly like Twilio): voice, 2-4 speech or keypad turns, whisper and dial for the
    handoffs, the status callback. Every webhook request is timed on the client (signing excluded).
 3. The same requests, grouped by call, are replayed at the same concurrency against
-   ``benchmarks/floor_app.py`` under the same gunicorn settings.
+   ``benchmarks/floor_app.py`` under the same gunicorn settings (workers, config).
 
 With ``--pause-ms 0`` each call sends its next webhook as soon as the previous one is answered, so
 ``--concurrency`` requests are always in flight (the harshest reading of "N concurrent calls"); a
@@ -55,6 +56,7 @@ CALLERS = ("+15551230001", "+15551230002", "+15551230003", "+15557770101", "+155
 P99_LIMIT_MS = 50.0
 RATIO_LIMIT = 2.0
 START_SECONDS = 30.0
+SERVER_CONFIG = "python:frontdoor.gunicorn_config"
 
 T = TypeVar("T")
 
@@ -340,7 +342,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pause-ms", type=float, default=0.0, help="mean pause before each webhook of a call (default 0)")
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured calls first (default 20)")
     parser.add_argument("--postgres-url", help="a PostgreSQL URL of a role allowed to create databases (default: SQLite)")
-    parser.add_argument("--gunicorn-config", help="a gunicorn config file for the frontdoor server only (e.g. profiling hooks)")
+    parser.add_argument("--gunicorn-config", default=SERVER_CONFIG,
+                        help=f"gunicorn config for the frontdoor server only, e.g. a file with profiling hooks (default: {SERVER_CONFIG}, as in production)")
     parser.add_argument("--keep-logs", action="store_true", help="print where the gunicorn logs are and keep them")
     return parser.parse_args(argv)
 
@@ -354,11 +357,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with fresh_database(folder, args.postgres_url) as database_url:
             Database(database_url).dispose()
-            extra = ["--config", args.gunicorn_config] if args.gunicorn_config else []
-            command = gunicorn_command("frontdoor.web:create_app()", free_port(), args.workers, args.threads, extra)
+            command = gunicorn_command("frontdoor.web:create_app()", free_port(), args.workers, args.threads, ["--config", args.gunicorn_config])
             with serving(command, frontdoor_environment(folder, database_url), "/healthz", folder / "frontdoor.log") as server:
                 frontdoor, calls = measure_frontdoor(server, args)
-            floor_command = gunicorn_command("floor_app:app", free_port(), args.workers, args.threads, ["--pythonpath", str(ROOT / "benchmarks")])
+            floor_command = gunicorn_command("floor_app:app", free_port(), args.workers, args.threads, ["--config", SERVER_CONFIG, "--pythonpath", str(ROOT / "benchmarks")])
             floor_environment = {"PATH": os.environ.get("PATH", ""), "HOME": str(folder)}
             with serving(floor_command, floor_environment, "/", folder / "floor.log") as server:
                 floor = measure_floor(server, calls, args)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from frontdoor.answers import load_answer_book
 from frontdoor.conversation.engine import ConversationEngine, Outcome, Subscribe
@@ -38,12 +38,12 @@ from handoff.summary import CallerCard, build_summary
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-Also = Callable[[Session, Decision], None]
+Also = Callable[[Connection, Decision], None]
 """Writes a channel makes in the turn's own transaction (it may raise ``AnsweredBefore``)."""
 
 
 class AnsweredBefore(Exception):
-    """The channel's request was answered before (a retried webhook): nothing of this attempt is kept."""
+    """The channel's request was answered before (a retried webhook, a call started twice): nothing of this attempt is kept."""
 
 
 def utcnow() -> datetime:
@@ -127,10 +127,11 @@ class CallService:
             recent = self._recent_topics(caller.number, now)
             state = CallState(call_id=call_id, channel=channel, caller=caller, started_at=now, recent_topics=tuple(recent))
             outcome = self.engine.greet(state)
-            with self.database.session() as session:
-                self.calls.create(session, outcome.state, provider_id)
+            with self.database.transaction() as connection:
+                if not self.calls.create(connection, outcome.state, provider_id):
+                    raise AnsweredBefore(call_id)
                 if also is not None:
-                    also(session, outcome.decision)
+                    also(connection, outcome.decision)
             return outcome.decision
         except AnsweredBefore:
             raise
@@ -161,24 +162,24 @@ class CallService:
         stored = self.calls.load(call_id)
         outcome = decide(stored.state)
         try:
-            with self.database.session() as session:
-                self._save(session, stored, outcome, turn, now, also)
+            with self.database.transaction() as connection:
+                self._save(connection, stored, outcome, turn, now, also)
             return outcome
         except StaleCall:
             log.info("call %s changed while its turn was decided: deciding again", call_id)
-        with self.board.pinned(), self.database.session() as session:
-            stored = self.calls.lock(session, call_id)
+        with self.board.pinned(), self.database.transaction() as connection:
+            stored = self.calls.lock(connection, call_id)
             outcome = decide(stored.state)
-            self._save(session, stored, outcome, turn, now, also)
+            self._save(connection, stored, outcome, turn, now, also)
         return outcome
 
-    def _save(self, session: Session, stored: StoredCall, outcome: Outcome, turn: CallerTurn, now: datetime, also: Also | None) -> None:
-        self.calls.save(session, stored, outcome, turn, now)
+    def _save(self, connection: Connection, stored: StoredCall, outcome: Outcome, turn: CallerTurn, now: datetime, also: Also | None) -> None:
+        self.calls.save(connection, stored, outcome, turn, now)
         for effect in outcome.effects:
             if isinstance(effect, Subscribe):
-                add_subscription(session, effect.incident_id, effect.phone_number, outcome.state.call_id, now)
+                add_subscription(connection, effect.incident_id, effect.phone_number, outcome.state.call_id, now)
         if also is not None:
-            also(session, outcome.decision)
+            also(connection, outcome.decision)
 
     def end_call(self, call_id: str, *, outcome: str) -> None:
         self.calls.end(call_id, outcome, self.clock())

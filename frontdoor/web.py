@@ -1,6 +1,8 @@
 """The web app factory: ``/healthz`` here; channels add their blueprints through ``frontdoor.web`` entry points.
 
-Production: ``gunicorn --workers 4 --bind 0.0.0.0:8080 'frontdoor.web:create_app()'``.
+Production::
+
+    gunicorn --config python:frontdoor.gunicorn_config --workers 4 --bind 0.0.0.0:8080 'frontdoor.web:create_app()'
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ from functools import partial
 from typing import Callable
 
 from flask import Blueprint, Flask, Response, request
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 from twilio.twiml.voice_response import VoiceResponse
 
-from frontdoor.calls import AnsweredBefore, CallService
+from frontdoor.calls import Also, AnsweredBefore, CallService
 from frontdoor.conversation.model import Action, CallerTurn, Decision
 from frontdoor.errors import FrontdoorError, NotFoundError
 from telephony import records, twiml
@@ -44,7 +44,7 @@ _VOICEMAIL_WORDS = re.compile(r"\b(message|voicemail|voice mail|record)\b", re.I
 GENERIC_WHISPER = "A caller is being transferred to you by the service desk assistant. Their details could not be loaded; please ask what they need."
 
 Handler = Callable[[WebhookParams, str], str]
-Write = Callable[[Session], object]
+Write = Callable[[Connection], object]
 
 
 @dataclass(frozen=True)
@@ -129,15 +129,12 @@ class PhoneLine:
 
     def _once(self, key: str, call_id: str, answer: Callable[[], Answer]) -> str:
         """Answer a state-changing request once; a retry of the same request gets the same reply."""
-        previous = self._previous_reply(key)
-        if previous is not None:
-            return previous
         result = answer()
         try:
-            with self.service.database.session() as session:
+            with self.service.database.transaction() as connection:
+                records.store_reply(connection, key, result.body, self.service.clock())
                 for write in result.writes:
-                    write(session)
-                records.store_reply(session, key, result.body, self.service.clock())
+                    write(connection)
         except AnsweredBefore:
             return self._previous_reply(key) or result.body
         except FrontdoorError as exc:
@@ -146,18 +143,15 @@ class PhoneLine:
             log.error("could not record webhook %s: %s; answering anyway", key, exc)
         return result.body
 
-    def _once_per_turn(self, key: str, call_id: str, params: WebhookParams, decide: Callable[[Callable[[Session, Decision], None]], Decision]) -> str:
+    def _once_per_turn(self, key: str, call_id: str, params: WebhookParams, decide: Callable[[Also], Decision]) -> str:
         """``_once`` for a conversation turn: the reply is stored in the turn's own transaction."""
-        previous = self._previous_reply(key)
-        if previous is not None:
-            return previous
         given: list[tuple[Decision, str]] = []
 
-        def store(session: Session, decision: Decision) -> None:
+        def store(connection: Connection, decision: Decision) -> None:
             result = self.render(decision, params)
+            records.store_reply(connection, key, result.body, self.service.clock())
             for write in result.writes:
-                write(session)
-            records.store_reply(session, key, result.body, self.service.clock())
+                write(connection)
             given.append((decision, result.body))
 
         try:
@@ -180,16 +174,16 @@ class PhoneLine:
     def _record(self, call_id: str, writes: tuple[Write, ...]) -> None:
         """Record something the call can go on without; a database failure is logged, not fatal."""
         try:
-            with self.service.database.session() as session:
+            with self.service.database.transaction() as connection:
                 for write in writes:
-                    write(session)
+                    write(connection)
         except FrontdoorError as exc:
             log.error("could not record the agent's answer for call %s: %s", call_id, exc)
 
     # --- the conversation -------------------------------------------------------------------
 
     def incoming(self, params: WebhookParams, call_id: str) -> str:
-        def decide(also: Callable[[Session, Decision], None]) -> Decision:
+        def decide(also: Also) -> Decision:
             return self.service.start_call(
                 channel="phone", caller_number=_number(params.caller), call_id=call_id, provider_id=params.call_sid, also=also
             )
@@ -200,7 +194,7 @@ class PhoneLine:
         step = self._step("turn")
         turn = CallerTurn(text=params.get("SpeechResult").strip(), confidence=params.number("Confidence"), digits=params.get("Digits"))
 
-        def decide(also: Callable[[Session, Decision], None]) -> Decision:
+        def decide(also: Also) -> Decision:
             return self.service.take_turn(call_id, turn, also)
 
         try:
@@ -244,8 +238,8 @@ class PhoneLine:
 
     def _facts(self, call_id: str) -> records.CallFacts | None:
         try:
-            with self.service.database.reading() as session:
-                return records.call_facts(session, call_id)
+            with self.service.database.read() as connection:
+                return records.call_facts(connection, call_id)
         except FrontdoorError as exc:
             log.error("cannot read call %s: %s", call_id, exc)
             return None
@@ -350,8 +344,8 @@ class PhoneLine:
     def status(self, params: WebhookParams, call_id: str) -> str:
         call_status = params.get("CallStatus")
         if call_status in _FINAL_CALL_STATUSES:
-            with self.service.database.session() as session:
-                known = records.finish(session, call_id, call_status, self.service.clock())
+            with self.service.database.transaction() as connection:
+                known = records.finish(connection, call_id, call_status, self.service.clock())
             if not known:
                 log.info("status callback for a call frontdoor does not know: %s", call_id)
         return str(VoiceResponse())

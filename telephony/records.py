@@ -1,20 +1,39 @@
 """What the phone line writes beyond the conversation: stored replies, ringing, connecting, messages, endings.
 
-Writers take the open ``Session`` of the webhook's one transaction; ``stored_reply`` reads on its own.
+Writers take the open ``Connection`` of the webhook's one transaction; ``stored_reply`` reads on its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from frontdoor.calls import AnsweredBefore
 from frontdoor.storage.database import Database, insert_new
 from frontdoor.storage.schema import CallbackRequest, CallRecord, HandoffRecord, Voicemail, WebhookReply
 from handoff.summary import WarmTransferSummary
+
+
+_CALLS = CallRecord.__table__
+_HANDOFFS = HandoffRecord.__table__
+_REPLIES = WebhookReply.__table__
+_VOICEMAILS = Voicemail.__table__
+_CALLBACKS = CallbackRequest.__table__
+
+_REPLY = select(_REPLIES.c.body).where(_REPLIES.c.key == bindparam("key"))
+_CALL = select(_CALLS.c.caller_number, _CALLS.c.started_at, _CALLS.c.ended_at, _CALLS.c.outcome, _CALLS.c.automation_seconds,
+               _CALLS.c.seconds_to_person).where(_CALLS.c.id == bindparam("call_id"))
+_UPDATE_CALL = update(_CALLS).where(_CALLS.c.id == bindparam("b_call_id"))
+_HANDOFF = select(_HANDOFFS.c.id, _HANDOFFS.c.status, _HANDOFFS.c.summary, _HANDOFFS.c.attempts, _HANDOFFS.c.created_at).where(
+    _HANDOFFS.c.call_id == bindparam("call_id")
+)
+_HANDOFF_FOR_UPDATE = _HANDOFF.with_for_update()
+_UPDATE_HANDOFF = update(_HANDOFFS).where(_HANDOFFS.c.id == bindparam("b_id"))
+_VOICEMAIL_ID = select(_VOICEMAILS.c.id).where(_VOICEMAILS.c.recording_sid == bindparam("recording_sid"))
+_CALLBACK_ID = select(_CALLBACKS.c.id).where(_CALLBACKS.c.call_id == bindparam("call_id"))
 
 
 @dataclass(frozen=True)
@@ -28,83 +47,83 @@ class CallFacts:
 
 def stored_reply(database: Database, key: str) -> str | None:
     """The reply already given to the request ``key``, if any."""
-    with database.reading() as session:
-        return session.scalar(select(WebhookReply.body).where(WebhookReply.key == key))
+    with database.read() as connection:
+        return connection.scalar(_REPLY, {"key": key})
 
 
-def store_reply(session: Session, key: str, body: str, now: datetime) -> None:
+def store_reply(connection: Connection, key: str, body: str, now: datetime) -> None:
     """Keep the reply to ``key`` with the request's other writes; ``AnsweredBefore`` if another answer got there first."""
-    if not insert_new(session, WebhookReply.__table__, {"key": key, "body": body, "created_at": now}, ("key",)):
+    if not insert_new(connection, _REPLIES, {"key": key, "body": body, "created_at": now}, ("key",)):
         raise AnsweredBefore(key)
 
 
-def call_facts(session: Session, call_id: str) -> CallFacts:
-    record = session.get(CallRecord, call_id)
-    handoff = session.scalar(select(HandoffRecord).where(HandoffRecord.call_id == call_id))
+def call_facts(connection: Connection, call_id: str) -> CallFacts:
+    call = connection.execute(_CALL, {"call_id": call_id}).first()
+    handoff = connection.execute(_HANDOFF, {"call_id": call_id}).first()
     return CallFacts(
-        caller_number=record.caller_number if record is not None else None,
+        caller_number=call.caller_number if call is not None else None,
         handoff_status=handoff.status if handoff is not None else None,
         summary=WarmTransferSummary.from_dict(handoff.summary) if handoff is not None and handoff.summary else None,
     )
 
 
-def ringing(session: Session, call_id: str, agent: str) -> None:
+def ringing(connection: Connection, call_id: str, agent: str) -> None:
     """An agent is being rung for this call's handoff."""
-    handoff = _handoff(session, call_id)
+    handoff = _handoff(connection, call_id)
     if handoff is not None and handoff.status != "connected":
-        handoff.status = "ringing"
-        handoff.agent = agent
-        handoff.attempts += 1
+        _change_handoff(connection, handoff, status="ringing", agent=agent, attempts=handoff.attempts + 1)
 
 
-def not_answered(session: Session, call_id: str, status: str) -> None:
-    handoff = _handoff(session, call_id)
-    if handoff is not None and handoff.status != "connected":
-        handoff.status = status.replace("-", "_")
+def not_answered(connection: Connection, call_id: str, status: str) -> None:
+    _set_handoff_status(connection, call_id, status.replace("-", "_"))
 
 
-def connected(session: Session, call_id: str, agent: str | None, at: datetime, queued_seconds: float | None = None) -> None:
+def connected(connection: Connection, call_id: str, agent: str | None, at: datetime, queued_seconds: float | None = None) -> None:
     """A person took the call at ``at`` (or ``queued_seconds`` after the handoff began): connected, time to a person known."""
-    handoff = _handoff(session, call_id)
+    handoff = _handoff(connection, call_id)
     if handoff is not None and queued_seconds is not None:
         at = handoff.created_at + timedelta(seconds=queued_seconds)
     if handoff is not None and handoff.status != "connected":
-        handoff.status = "connected"
-        handoff.connected_at = at
-        handoff.agent = agent or handoff.agent
-    record = session.get(CallRecord, call_id)
-    if record is not None and record.seconds_to_person is None:
-        record.seconds_to_person = max(0.0, (at - record.started_at).total_seconds())
+        _change_handoff(connection, handoff, status="connected", connected_at=at, **({"agent": agent} if agent else {}))
+    call = connection.execute(_CALL, {"call_id": call_id}).first()
+    if call is not None and call.seconds_to_person is None:
+        _change_call(connection, call_id, seconds_to_person=max(0.0, (at - call.started_at).total_seconds()))
 
 
-def save_voicemail(session: Session, call_id: str, recording_sid: str, recording_url: str, seconds: int | None, now: datetime) -> None:
-    if session.scalar(select(Voicemail.id).where(Voicemail.recording_sid == recording_sid)) is None:
-        session.add(Voicemail(call_id=call_id, recording_sid=recording_sid, recording_url=recording_url, duration_seconds=seconds, created_at=now))
-    _set_handoff_status(session, call_id, "voicemail")
+def save_voicemail(connection: Connection, call_id: str, recording_sid: str, recording_url: str, seconds: int | None, now: datetime) -> None:
+    if connection.scalar(_VOICEMAIL_ID, {"recording_sid": recording_sid}) is None:
+        connection.execute(
+            insert(_VOICEMAILS),
+            {"call_id": call_id, "recording_sid": recording_sid, "recording_url": recording_url, "duration_seconds": seconds, "created_at": now},
+        )
+    _set_handoff_status(connection, call_id, "voicemail")
 
 
-def request_callback(session: Session, call_id: str, number: str | None, note: str, now: datetime) -> None:
-    if session.scalar(select(CallbackRequest.id).where(CallbackRequest.call_id == call_id)) is None:
-        session.add(CallbackRequest(call_id=call_id, phone_number=number, note=note, created_at=now))
-    _set_handoff_status(session, call_id, "callback")
+def request_callback(connection: Connection, call_id: str, number: str | None, note: str, now: datetime) -> None:
+    if connection.scalar(_CALLBACK_ID, {"call_id": call_id}) is None:
+        connection.execute(insert(_CALLBACKS), {"call_id": call_id, "phone_number": number, "note": note, "created_at": now})
+    _set_handoff_status(connection, call_id, "callback")
 
 
 _OUTCOMES = {"connected": "transferred", "voicemail": "voicemail", "callback": "callback"}
 
 
-def finish(session: Session, call_id: str, call_status: str, now: datetime) -> bool:
+def finish(connection: Connection, call_id: str, call_status: str, now: datetime) -> bool:
     """Twilio says the call is over: record how it ended and the time spent with the assistant. False if unknown."""
-    record = session.get(CallRecord, call_id)
-    if record is None:
+    call = connection.execute(_CALL, {"call_id": call_id}).first()
+    if call is None:
         return False
-    handoff = _handoff(session, call_id)
-    if record.ended_at is None or (handoff is not None and record.outcome not in _OUTCOMES.values()):
-        record.ended_at = record.ended_at or now
-        record.outcome = _outcome(record.outcome, handoff.status if handoff else None, call_status)
+    handoff = _handoff(connection, call_id)
+    changes: dict[str, Any] = {}
+    if call.ended_at is None or (handoff is not None and call.outcome not in _OUTCOMES.values()):
+        changes["ended_at"] = call.ended_at or now
+        changes["outcome"] = _outcome(call.outcome, handoff.status if handoff else None, call_status)
     if handoff is not None and handoff.status not in _OUTCOMES:
-        handoff.status = "abandoned"
-    if record.automation_seconds is None:
-        record.automation_seconds = max(0.0, (now - record.started_at).total_seconds())
+        _change_handoff(connection, handoff, status="abandoned")
+    if call.automation_seconds is None:
+        changes["automation_seconds"] = max(0.0, (now - call.started_at).total_seconds())
+    if changes:
+        _change_call(connection, call_id, **changes)
     return True
 
 
@@ -116,11 +135,20 @@ def _outcome(current: str | None, handoff_status: str | None, call_status: str) 
     return "hung_up" if call_status == "completed" else call_status.replace("-", "_")
 
 
-def _set_handoff_status(session: Session, call_id: str, status: str) -> None:
-    handoff = _handoff(session, call_id)
+def _set_handoff_status(connection: Connection, call_id: str, status: str) -> None:
+    handoff = _handoff(connection, call_id)
     if handoff is not None and handoff.status != "connected":
-        handoff.status = status
+        _change_handoff(connection, handoff, status=status)
 
 
-def _handoff(session: Session, call_id: str) -> HandoffRecord | None:
-    return session.scalar(select(HandoffRecord).where(HandoffRecord.call_id == call_id).with_for_update())
+def _handoff(connection: Connection, call_id: str) -> Row[Any] | None:
+    """The call's handoff, held until the transaction ends (PostgreSQL; SQLite has one writer anyway)."""
+    return connection.execute(_HANDOFF_FOR_UPDATE, {"call_id": call_id}).first()
+
+
+def _change_handoff(connection: Connection, handoff: Row[Any], **changes: Any) -> None:
+    connection.execute(_UPDATE_HANDOFF, {"b_id": handoff.id, **changes})
+
+
+def _change_call(connection: Connection, call_id: str, **changes: Any) -> None:
+    connection.execute(_UPDATE_CALL, {"b_call_id": call_id, **changes})

@@ -80,6 +80,27 @@ def database(database_url: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def cut_off_database():  # type: ignore[no-untyped-def]
+    """Point a ``CallService`` at a PostgreSQL server that is gone (nothing listens on port 9), as in an outage."""
+    from contextlib import nullcontext
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from frontdoor.storage.database import Database
+
+    def cut_off(service):  # type: ignore[no-untyped-def]
+        down = Database.__new__(Database)
+        down.url = "postgresql+psycopg://frontdoor:x@127.0.0.1:9/gone"
+        down.engine = down.read_engine = create_engine(down.url, connect_args={"connect_timeout": 2})
+        down._sessions = down._readers = sessionmaker(down.engine, expire_on_commit=False)  # type: ignore[attr-defined]
+        down._writer_lock = nullcontext()  # type: ignore[attr-defined]
+        service.database = service.calls.database = service.incidents.database = down
+
+    return cut_off
+
+
+@pytest.fixture
 def settings_for(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Build settings from TOML text written to a temporary file (plus the shipped defaults)."""
 

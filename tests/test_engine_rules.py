@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from frontdoor.calls import CallService
 from frontdoor.conversation.model import Action, CallerTurn, Decision, Expecting
@@ -209,10 +209,9 @@ def test_an_exception_inside_the_engine_hands_off_with_an_apology(service: CallS
     assert service.calls.handoff(call.call_id).reason == "failure"
 
 
-def test_a_database_that_is_down_still_gets_the_caller_to_a_person(service: CallService) -> None:
+def test_a_database_that_is_down_still_gets_the_caller_to_a_person(service: CallService, cut_off_database) -> None:  # type: ignore[no-untyped-def]
     call = service.start_call(channel="phone", caller_number=KNOWN)
-    nothing_listens = create_engine("postgresql+psycopg://frontdoor@127.0.0.1:9/gone", connect_args={"connect_timeout": 2})
-    service.database._sessions.configure(bind=nothing_listens)
+    cut_off_database(service)
     decision = say(service, call.call_id, "is email down")
     assert (decision.action, decision.reason) == (Action.HANDOFF, "failure")
     assert "sorry" in decision.say.lower() and "person" in decision.say

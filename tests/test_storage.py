@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from frontdoor.calls import CallService
 from frontdoor.conversation.model import CallerTurn
@@ -14,6 +18,7 @@ from frontdoor.errors import ConfigError, StorageError
 from frontdoor.settings import load_settings
 from frontdoor.storage.database import SCHEMA_VERSION, Database
 from frontdoor.storage.schema import CallRecord, SchemaVersion, TurnRecord
+from frontdoor.storage.writelock import WriterLock
 
 PROCESSES = 4
 CALLS_PER_PROCESS = 5
@@ -98,3 +103,71 @@ def test_concurrent_writers_lose_and_corrupt_nothing(database_url: str, tmp_path
         assert caller_rows == PROCESSES * CALLS_PER_PROCESS * 2 + expected_turns
         shared_rows = session.scalars(select(TurnRecord.turn).where(TurnRecord.call_id == shared, TurnRecord.speaker == "caller")).all()
         assert sorted(shared_rows) == list(range(expected_turns))
+
+
+def _hold_writer_lock(path: str, seconds: float) -> subprocess.Popen[str]:
+    """Another process that takes the writer lock of ``path``, says so, and keeps it ``seconds``."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, path, str(seconds)], stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from frontdoor.storage.writelock import WriterLock
+with WriterLock(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_writers_in_other_processes_queue_on_the_sqlite_files_lock(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'frontdoor.db'}")
+    holder = _hold_writer_lock(str(tmp_path / "frontdoor.db.writer-lock"), 0.6)
+    started = time.monotonic()
+    with database.transaction() as connection:
+        waited = time.monotonic() - started
+        assert waited >= 0.4
+        connection.execute(text("CREATE TABLE after_the_other_writer (id INTEGER)"))
+    assert holder.wait(timeout=10) == 0
+    with database.read() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM after_the_other_writer")) == 0
+    database.dispose()
+
+
+def test_threads_of_one_process_take_turns_with_the_writer_lock(tmp_path: Path) -> None:
+    lock = WriterLock(tmp_path / "lock")
+    inside: list[int] = []
+    overlaps: list[int] = []
+
+    def write(index: int) -> None:
+        with lock:
+            inside.append(index)
+            if len(inside) > 1:
+                overlaps.append(index)
+            time.sleep(0.01)
+            inside.remove(index)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(write, range(20)))
+    assert overlaps == []
+
+
+def test_a_writer_lock_held_too_long_is_a_clear_storage_error(tmp_path: Path) -> None:
+    path = tmp_path / "lock"
+    holder = _hold_writer_lock(str(path), 2.0)
+    with pytest.raises(StorageError, match="stayed busy for 0.2 s"):
+        with WriterLock(path, timeout_seconds=0.2):
+            pass
+    holder.wait(timeout=10)
+    with WriterLock(path, timeout_seconds=0.2):
+        pass
+
+
+def test_a_writer_lock_that_cannot_be_created_is_a_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="cannot open the database's lock file"):
+        with WriterLock(tmp_path / "missing-folder" / "lock"):
+            pass

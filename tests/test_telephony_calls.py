@@ -7,13 +7,11 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import func, select
 
 from frontdoor.calls import CallService
 from frontdoor.outbox import send_pending_messages
 from frontdoor.settings import Settings
-from frontdoor.storage.database import Database
 from frontdoor.storage.schema import (
     CallbackRequest,
     CallRecord,
@@ -355,17 +353,10 @@ def test_retried_webhooks_get_the_same_answer_and_change_nothing(phone) -> None:
     assert line.count(WebhookReply, WebhookReply.key.like(f"{call.sid}:%")) == 2
 
 
-def test_with_the_database_down_the_caller_still_reaches_a_person(phone) -> None:  # type: ignore[no-untyped-def]
+def test_with_the_database_down_the_caller_still_reaches_a_person(phone, cut_off_database) -> None:  # type: ignore[no-untyped-def]
     line = phone()
     call = line.call()
-    down = Database.__new__(Database)
-    down.url = "postgresql+psycopg://frontdoor:x@127.0.0.1:9/gone"
-    down.engine = create_engine(down.url, connect_args={"connect_timeout": 2})
-    down._sessions = sessionmaker(down.engine, expire_on_commit=False)  # type: ignore[attr-defined]
-    down.read_engine = down.engine
-    down._readers = down._sessions  # type: ignore[attr-defined]
-    service = line.service
-    service.database = service.calls.database = service.incidents.database = down
+    cut_off_database(line.service)
     call.say("my printer is jammed")
     assert any("something went wrong on my side" in said for said in call.heard)
     assert call.bridged_to == AGENT_1 and "transferred to you" in call.agent_heard[0]

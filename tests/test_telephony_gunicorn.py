@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import subprocess
@@ -15,6 +16,7 @@ from typing import Iterator
 import pytest
 from sqlalchemy import func, select
 
+from frontdoor.gunicorn_config import post_worker_init
 from frontdoor.storage.database import Database
 from frontdoor.storage.schema import CallRecord, HandoffRecord, TurnRecord
 from twilio_sim import Agent, HttpTransport, SimulatedCall, TwilioSimulator
@@ -33,7 +35,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """``gunicorn --workers 2 'frontdoor.web:create_app()'`` configured only through the environment."""
+    """The production command (``gunicorn --config python:frontdoor.gunicorn_config --workers 2 ...``), configured only through the environment."""
     port = free_port()
     environ = {
         "PATH": os.environ.get("PATH", ""),
@@ -46,7 +48,10 @@ def server(database_url: str, tmp_path: Path) -> Iterator[str]:
     }
     Database(database_url).dispose()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "frontdoor.web:create_app()"],
+        [
+            sys.executable, "-m", "gunicorn", "--config", "python:frontdoor.gunicorn_config", "--workers", "2",
+            "--bind", f"127.0.0.1:{port}", "frontdoor.web:create_app()",
+        ],
         env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
@@ -89,3 +94,12 @@ def test_several_workers_serve_concurrent_calls_without_losing_a_turn(server: st
         caller_turns = session.scalar(select(func.count()).select_from(TurnRecord).where(TurnRecord.speaker == "caller"))
         assert caller_turns == 3 * CALLS
     database.dispose()
+
+
+def test_a_worker_keeps_what_it_built_at_start_out_of_the_garbage_collectors_walks() -> None:
+    gc.unfreeze()
+    try:
+        post_worker_init(object())
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

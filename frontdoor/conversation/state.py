@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -63,7 +63,7 @@ class CallState:
         return replace(self, facts=tuple((k, v) for k, v in self.facts if k != key) + ((key, value),))
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = _plain(self)
         data["started_at"] = self.started_at.isoformat()
         data["facts"] = [list(pair) for pair in self.facts]
         return data
@@ -93,6 +93,15 @@ class CallState:
             handoff_reason=data.get("handoff_reason"),
             survey_score=data.get("survey_score"),
         )
+
+
+def _plain(value: Any) -> Any:
+    """``dataclasses.asdict`` without its deep copies (a call's state is saved every turn): dicts, lists and leaves."""
+    if is_dataclass(value):
+        return {field.name: _plain(getattr(value, field.name)) for field in fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _heard_turn(data: dict[str, Any]) -> HeardTurn:

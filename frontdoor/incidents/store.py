@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from frontdoor.errors import InputError, NotFoundError
@@ -64,14 +64,14 @@ class IncidentStore:
 
     def subscribe(self, incident_id: str, phone_number: str, call_id: str | None, now: datetime | None = None) -> bool:
         """Subscribe ``phone_number`` to ``incident_id``; False when it already was."""
-        with self.database.session() as session:
-            return add_subscription(session, incident_id, phone_number, call_id, now or datetime.now().astimezone())
+        with self.database.transaction() as connection:
+            return add_subscription(connection, incident_id, phone_number, call_id, now or datetime.now().astimezone())
 
 
-def add_subscription(session: Session, incident_id: str, phone_number: str, call_id: str | None, now: datetime) -> bool:
+def add_subscription(connection: Connection, incident_id: str, phone_number: str, call_id: str | None, now: datetime) -> bool:
     """Subscribe inside an open transaction (a call's turn subscribes in its own); False when it already was."""
     values = {"incident_id": incident_id, "phone_number": phone_number, "call_id": call_id, "created_at": now}
-    return insert_new(session, SubscriptionRecord.__table__, values, ("incident_id", "phone_number"))
+    return insert_new(connection, SubscriptionRecord.__table__, values, ("incident_id", "phone_number"))
 
 
 def require(incident: Incident | None, incident_id: str) -> Incident:

@@ -2,7 +2,8 @@
 
 A turn is decided on a call's state as read (no lock held) and saved only if nobody saved another
 turn of that call meanwhile (``calls.version``); a save that finds a newer version raises ``StaleCall``.
-The writes are plain SQL statements: a webhook's whole write is one short transaction.
+The writes are plain Core statements, built once, on the caller's ``Connection``: a webhook's
+whole write is one short transaction.
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from frontdoor.conversation.engine import Outcome, RecordSurvey
 from frontdoor.conversation.model import Action, CallerTurn
 from frontdoor.conversation.state import CallState
 from frontdoor.errors import NotFoundError
-from frontdoor.storage.database import Database
+from frontdoor.storage.database import Database, insert_new
 from frontdoor.storage.schema import (
     CallRecord,
     DecisionRecord,
@@ -34,6 +34,15 @@ _DECISIONS = DecisionRecord.__table__
 _EVIDENCE = EvidenceRecord.__table__
 _HANDOFFS = HandoffRecord.__table__
 _SURVEY = SurveyAnswer.__table__
+
+_STATE = select(_CALLS.c.state, _CALLS.c.version).where(_CALLS.c.id == bindparam("call_id"))
+_STATE_FOR_UPDATE = _STATE.with_for_update()
+_NEXT_VERSION = update(_CALLS).where(_CALLS.c.id == bindparam("b_call_id"), _CALLS.c.version == bindparam("b_version"))
+_HANDOFF_ID = select(_HANDOFFS.c.id).where(_HANDOFFS.c.call_id == bindparam("call_id"))
+_RECENT_TOPICS = select(_CALLS.c.topic).where(
+    _CALLS.c.caller_number == bindparam("number"), _CALLS.c.started_at >= bindparam("since"), _CALLS.c.topic.is_not(None)
+)
+_NEW_SUMMARY = update(_HANDOFFS).where(_HANDOFFS.c.id == bindparam("b_id"))
 
 
 class StaleCall(Exception):
@@ -52,39 +61,39 @@ class CallStore:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def create(self, session: Session, state: CallState, provider_id: str | None = None) -> None:
-        """Store a new call with its greeting (the assistant's turn -1)."""
-        session.execute(
-            insert(_CALLS).values(
-                id=state.call_id, channel=state.channel, provider_id=provider_id, caller_number=state.caller.number,
-                caller_name=state.caller.name, department=state.caller.department, vip=state.caller.vip,
-                started_at=state.started_at, state=state.to_dict(), version=0,
-            )
-        )
+    def create(self, connection: Connection, state: CallState, provider_id: str | None = None) -> bool:
+        """Store a new call with its greeting (the assistant's turn -1); False if a call with its id exists."""
+        values = {
+            "id": state.call_id, "channel": state.channel, "provider_id": provider_id, "caller_number": state.caller.number,
+            "caller_name": state.caller.name, "department": state.caller.department, "vip": state.caller.vip,
+            "started_at": state.started_at, "state": state.to_dict(), "version": 0,
+        }
+        if not insert_new(connection, _CALLS, values, ("id",)):
+            return False
         lines = [
             {"call_id": state.call_id, "turn": -1 - index, "speaker": "assistant", "text": line, "confidence": None, "digits": None, "created_at": state.started_at}
             for index, line in enumerate(state.replies)
         ]
         if lines:
-            session.execute(insert(_TURNS), lines)
+            connection.execute(insert(_TURNS), lines)
+        return True
 
     def load(self, call_id: str) -> StoredCall:
         """The call's state as it is now, without holding anything."""
-        with self.database.reading() as session:
-            return self._stored(session, call_id, lock=False)
+        with self.database.read() as connection:
+            return self._stored(connection, call_id, lock=False)
 
-    def lock(self, session: Session, call_id: str) -> StoredCall:
-        """The call's state, held for update until ``session`` ends: other writers of this call wait."""
-        return self._stored(session, call_id, lock=True)
+    def lock(self, connection: Connection, call_id: str) -> StoredCall:
+        """The call's state, held for update until the transaction ends: other writers of this call wait."""
+        return self._stored(connection, call_id, lock=True)
 
-    def _stored(self, session: Session, call_id: str, lock: bool) -> StoredCall:
-        query = select(_CALLS.c.state, _CALLS.c.version).where(_CALLS.c.id == call_id)
-        row = session.execute(query.with_for_update() if lock else query).first()
+    def _stored(self, connection: Connection, call_id: str, lock: bool) -> StoredCall:
+        row = connection.execute(_STATE_FOR_UPDATE if lock else _STATE, {"call_id": call_id}).first()
         if row is None:
             raise NotFoundError(f"no call with id {call_id!r}")
         return StoredCall(CallState.from_dict(row.state), row.version)
 
-    def save(self, session: Session, stored: StoredCall, outcome: Outcome, turn: CallerTurn, now: datetime) -> None:
+    def save(self, connection: Connection, stored: StoredCall, outcome: Outcome, turn: CallerTurn, now: datetime) -> None:
         """Record one answered caller turn: the new state, both lines of transcript, the decision, the evidence."""
         state, decision = outcome.state, outcome.decision
         call_id = state.call_id
@@ -95,7 +104,7 @@ class CallStore:
             changes["automation_seconds"] = on_line
         if decision.action is Action.END:
             changes.update(ended_at=now, outcome="helped" if state.helped else "ended", automation_seconds=on_line)
-        saved = session.execute(update(_CALLS).where(_CALLS.c.id == call_id, _CALLS.c.version == stored.version).values(changes))
+        saved = connection.execute(_NEXT_VERSION, {"b_call_id": call_id, "b_version": stored.version, **changes})
         if saved.rowcount != 1:
             raise StaleCall(call_id)
 
@@ -111,38 +120,38 @@ class CallStore:
                 for item in assessment.evidence
             ]
             if evidence:
-                session.execute(insert(_EVIDENCE), evidence)
-        session.execute(insert(_TURNS), lines)
-        session.execute(
-            insert(_DECISIONS).values(
-                call_id=call_id, turn=decision.turn, action=decision.action.value, say=decision.say, reason=decision.reason,
-                speaking_rate=decision.speaking_rate, scores=scores, created_at=now,
-            )
+                connection.execute(insert(_EVIDENCE), evidence)
+        connection.execute(insert(_TURNS), lines)
+        connection.execute(
+            insert(_DECISIONS),
+            {
+                "call_id": call_id, "turn": decision.turn, "action": decision.action.value, "say": decision.say, "reason": decision.reason,
+                "speaking_rate": decision.speaking_rate, "scores": scores, "created_at": now,
+            },
         )
         if decision.action is Action.HANDOFF and decision.summary is not None:
-            self._save_handoff(session, call_id, decision.reason or "failure", decision.summary.to_dict(), now)
+            self._save_handoff(connection, call_id, decision.reason or "failure", decision.summary.to_dict(), now)
         for effect in outcome.effects:
             if isinstance(effect, RecordSurvey):
-                session.execute(insert(_SURVEY).values(call_id=call_id, request_type=effect.request_type, score=effect.score, created_at=now))
+                connection.execute(insert(_SURVEY), {"call_id": call_id, "request_type": effect.request_type, "score": effect.score, "created_at": now})
 
-    def _save_handoff(self, session: Session, call_id: str, reason: str, summary: dict[str, Any], now: datetime) -> None:
-        existing = session.execute(select(_HANDOFFS.c.id).where(_HANDOFFS.c.call_id == call_id)).first()
+    def _save_handoff(self, connection: Connection, call_id: str, reason: str, summary: dict[str, Any], now: datetime) -> None:
+        existing = connection.execute(_HANDOFF_ID, {"call_id": call_id}).first()
         if existing is None:
-            session.execute(insert(_HANDOFFS).values(call_id=call_id, reason=reason, summary=summary, status="waiting", attempts=0, created_at=now))
+            connection.execute(
+                insert(_HANDOFFS),
+                {"call_id": call_id, "reason": reason, "summary": summary, "status": "waiting", "attempts": 0, "created_at": now},
+            )
         else:
-            session.execute(update(_HANDOFFS).where(_HANDOFFS.c.id == existing.id).values(summary=summary))
+            connection.execute(_NEW_SUMMARY, {"b_id": existing.id, "summary": summary})
 
     def state(self, call_id: str) -> CallState:
         return self.load(call_id).state
 
     def recent_topics(self, number: str, since: datetime) -> list[str]:
         """Topics of earlier calls from this number (for 'third call about this this week')."""
-        with self.database.reading() as session:
-            rows = session.scalars(
-                select(CallRecord.topic).where(
-                    CallRecord.caller_number == number, CallRecord.started_at >= since, CallRecord.topic.is_not(None)
-                )
-            )
+        with self.database.read() as connection:
+            rows = connection.scalars(_RECENT_TOPICS, {"number": number, "since": since})
             return [topic for topic in rows if topic]
 
     def end(self, call_id: str, outcome: str, now: datetime) -> None:
