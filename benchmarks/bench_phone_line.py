@@ -1,7 +1,7 @@
 """Webhook latency of the phone line under gunicorn, side by side with a bare Flask TwiML app (the floor).
 
 Run: ``python3 benchmarks/bench_phone_line.py [--calls 200] [--concurrency 50] [--workers 2]
-[--threads 1] [--pause-ms 0] [--postgres-url URL]``.
+[--threads 1] [--pause-ms 0] [--postgres-url URL] [--floor bare|checked]``.
 
 1. gunicorn serves ``frontdoor.web:create_app()`` on 127.0.0.1 with the production gunicorn settings
    (``python:frontdoor.gunicorn_config``), frontdoor configured only through the environment (fresh
@@ -11,8 +11,10 @@ Run: ``python3 benchmarks/bench_phone_line.py [--calls 200] [--concurrency 50] [
 2. ``--concurrency`` client threads run ``--calls`` whole calls through ``tests/twilio_sim.py``
    (signed exactly like Twilio): voice, 2-4 speech or keypad turns, whisper and dial for the
    handoffs, the status callback. Every webhook request is timed on the client (signing excluded).
-3. The same requests, grouped by call, are replayed at the same concurrency against
-   ``benchmarks/floor_app.py`` under the same gunicorn settings (workers, config).
+3. The same requests, grouped by call, are replayed at the same concurrency against a floor from
+   ``benchmarks/floor_app.py`` under the same gunicorn settings (workers, config): ``--floor bare``
+   (default, the issue's: a fixed ``<Say>``) or ``--floor checked`` (the same after Twilio's
+   signature check and one committed row in a fresh database of the same kind).
 
 With ``--pause-ms 0`` each call sends its next webhook as soon as the previous one is answered, so
 ``--concurrency`` requests are always in flight (the harshest reading of "N concurrent calls"); a
@@ -199,6 +201,23 @@ def frontdoor_environment(folder: Path, database_url: str) -> dict[str, str]:
     }
 
 
+@contextmanager
+def floor_server(folder: Path, args: argparse.Namespace) -> Iterator[str]:
+    """The floor app chosen by ``--floor``, served like frontdoor."""
+    environment = {"PATH": os.environ.get("PATH", ""), "HOME": str(folder)}
+    extra = ["--config", SERVER_CONFIG, "--pythonpath", str(ROOT / "benchmarks")]
+    if args.floor == "bare":
+        with serving(gunicorn_command("floor_app:app", free_port(), args.workers, args.threads, extra), environment, "/", folder / "floor.log") as server:
+            yield server
+        return
+    with fresh_database(folder / "floor", args.postgres_url) as database_url:
+        Database(database_url).dispose()
+        environment.update(TWILIO_AUTH_TOKEN=TOKEN, FRONTDOOR_PUBLIC_URL=PUBLIC, FLOOR_DATABASE_URL=database_url)
+        command = gunicorn_command("floor_app:create_checked_app()", free_port(), args.workers, args.threads, extra)
+        with serving(command, environment, "/", folder / "floor.log") as server:
+            yield server
+
+
 # --- the client --------------------------------------------------------------------------------
 
 
@@ -300,6 +319,7 @@ def by_hook(run: Run) -> dict[str, list[float]]:
 def report(frontdoor: Run, floor: Run, calls: list[CallResult], args: argparse.Namespace, backend: str) -> bool:
     mode = "sync" if args.threads <= 1 else f"gthread x{args.threads} threads"
     print(f"gunicorn: {args.workers} workers ({mode}) on 127.0.0.1; database: {backend}; {os.cpu_count()} cores shared with the client")
+    print(f"floor: {'a fixed <Say>' if args.floor == 'bare' else 'a fixed <Say> after the signature check and one committed row'}")
     print(f"load average (1 min) before the run: {args.load_before:.2f}, after: {os.getloadavg()[0]:.2f} (other work on the machine skews the figures)")
     print(f"calls: {args.calls} ({args.warmup} warm-up calls first, not counted); concurrency: {args.concurrency}; "
           f"pause before each webhook: {'none' if not args.pause_ms else f'0-{2 * args.pause_ms:.0f} ms'}")
@@ -344,6 +364,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--postgres-url", help="a PostgreSQL URL of a role allowed to create databases (default: SQLite)")
     parser.add_argument("--gunicorn-config", default=SERVER_CONFIG,
                         help=f"gunicorn config for the frontdoor server only, e.g. a file with profiling hooks (default: {SERVER_CONFIG}, as in production)")
+    parser.add_argument("--floor", choices=("bare", "checked"), default="bare",
+                        help="bare: a fixed <Say> (the issue's floor, default); checked: the same after the signature check and one committed row")
     parser.add_argument("--keep-logs", action="store_true", help="print where the gunicorn logs are and keep them")
     return parser.parse_args(argv)
 
@@ -360,9 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             command = gunicorn_command("frontdoor.web:create_app()", free_port(), args.workers, args.threads, ["--config", args.gunicorn_config])
             with serving(command, frontdoor_environment(folder, database_url), "/healthz", folder / "frontdoor.log") as server:
                 frontdoor, calls = measure_frontdoor(server, args)
-            floor_command = gunicorn_command("floor_app:app", free_port(), args.workers, args.threads, ["--config", SERVER_CONFIG, "--pythonpath", str(ROOT / "benchmarks")])
-            floor_environment = {"PATH": os.environ.get("PATH", ""), "HOME": str(folder)}
-            with serving(floor_command, floor_environment, "/", folder / "floor.log") as server:
+            with floor_server(folder, args) as server:
                 floor = measure_floor(server, calls, args)
         ok = report(frontdoor, floor, calls, args, "PostgreSQL" if args.postgres_url else "SQLite (WAL)")
         if args.keep_logs:

@@ -113,7 +113,7 @@ class LexiconDetector:
         )
 
     def _wording(self, lexicon: SignalLexicon, words: _Turn, index: int) -> list[Evidence]:
-        if not words.tokens:
+        if not words.tokens or not lexicon.any_phrase.search(words.text):
             return []
         covered = [words.span(*m.span()) for p in lexicon.lookalikes for m in p.regex.finditer(words.text)]
         reported = self._scopes(self.language.reported_speech, self.language.reported_window, words)

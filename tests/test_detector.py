@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from handoff.detector import DEFAULT_FOLDER, LexiconDetector, LexiconError, load_detector
+from handoff.detector import DEFAULT_FOLDER, LexiconDetector, LexiconError, _Turn, load_detector
 from handoff.policy import PolicyThresholds, decide_handoff
 from handoff.signals import Assessment, AudioFeatures, CallerContext, Detector, TurnObservation
 
@@ -328,3 +329,16 @@ def test_evidence_quotes_do_not_end_on_a_dangling_word(detector: LexiconDetector
     [assessment] = run(detector, ["this is the third time i've called about this"])
     quotes = [e.what for e in assessment.evidence if e.what.startswith('"')]
     assert quotes and not any(q.rstrip('"').split()[-1] in {"i've", "to", "the", "a"} for q in quotes)
+
+
+def test_the_one_pattern_per_signal_finds_a_phrase_exactly_when_a_phrase_matches(detector: LexiconDetector) -> None:
+    lines = (Path(__file__).parent / "data" / "dev_conversations.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [turn for line in lines if line.strip() for turn in json.loads(line)["turns"]]
+    checked = 0
+    for text in texts:
+        words = _Turn.read(text, detector.language)
+        for lexicon in detector.lexicon.signals:
+            any_phrase = any(phrase.pattern.regex.search(words.text) for phrase in lexicon.phrases)
+            assert bool(lexicon.any_phrase.search(words.text)) == any_phrase, (lexicon.signal, text)
+            checked += any_phrase
+    assert checked > 100

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from frontdoor.conversation.language import words
@@ -35,6 +36,7 @@ class IncidentMatch:
     matched: tuple[str, ...]
 
 
+@lru_cache(maxsize=4096)
 def compact(text: str) -> str:
     """A name as matched: lower case, letters and digits only ("Wi-Fi" -> "wifi", "One Drive" -> "onedrive")."""
     return re.sub(r"[^a-z0-9]", "", text.lower())
