@@ -127,7 +127,7 @@ class PhoneLine:
             raise RejectedRequest(400, f"{request_key} is malformed")
         return int(raw)
 
-    def _once(self, key: str, call_id: str, answer: Callable[[], Answer]) -> str:
+    def _once(self, key: str, answer: Callable[[], Answer]) -> str:
         """Answer a state-changing request once; a retry of the same request gets the same reply."""
         result = answer()
         try:
@@ -227,7 +227,7 @@ class PhoneLine:
             missed = partial(records.not_answered, call_id=call_id, status="declined" if status in _CONNECTED_DIAL_STATUSES else status or "failed")
             return self._try_next(params, call_id, attempt + 1, missed)
 
-        return self._once(f"{params.call_sid}:dial:{attempt}", call_id, answer)
+        return self._once(f"{params.call_sid}:dial:{attempt}", answer)
 
     def _agent_took_call(self, call_id: str) -> bool:
         """With press-to-accept, a completed dial counts only if the agent accepted during the whisper."""
@@ -295,7 +295,7 @@ class PhoneLine:
                 return Answer(twiml.record_voicemail(call_id, self.line, "Okay."))
             return self._try_next(params, call_id, attempt + 1, partial(records.not_answered, call_id=call_id, status="queue_" + (result or "error")))
 
-        return self._once(f"{params.call_sid}:queue:{attempt}", call_id, answer)
+        return self._once(f"{params.call_sid}:queue:{attempt}", answer)
 
     # --- when nobody answers ----------------------------------------------------------------
 
@@ -307,7 +307,7 @@ class PhoneLine:
                 return Answer(twiml.record_voicemail(call_id, self.line, "Okay."))
             return self._book_callback(params, call_id, "Asked for a callback after no agent answered.")
 
-        return self._once(f"{params.call_sid}:fallback", call_id, answer)
+        return self._once(f"{params.call_sid}:fallback", answer)
 
     def voicemail(self, params: WebhookParams, call_id: str) -> str:
         recording_sid, recording_url = params.get("RecordingSid"), params.get("RecordingUrl")
@@ -324,7 +324,7 @@ class PhoneLine:
                 return self._book_callback(params, call_id, "Left an empty voicemail after no agent answered.", twiml.VOICEMAIL_EMPTY)
             return Answer(twiml.goodbye(f"{twiml.VOICEMAIL_EMPTY} Please call again, or email the service desk. Goodbye.", self.line))
 
-        return self._once(f"{params.call_sid}:voicemail", call_id, answer)
+        return self._once(f"{params.call_sid}:voicemail", answer)
 
     def _book_callback(self, params: WebhookParams, call_id: str, note: str, preface: str = "") -> Answer:
         facts = self._facts(call_id)
