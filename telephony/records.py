@@ -27,10 +27,12 @@ _REPLY = select(_REPLIES.c.body).where(_REPLIES.c.key == bindparam("key"))
 _CALL = select(_CALLS.c.caller_number, _CALLS.c.started_at, _CALLS.c.ended_at, _CALLS.c.outcome, _CALLS.c.automation_seconds,
                _CALLS.c.seconds_to_person).where(_CALLS.c.id == bindparam("call_id"))
 _UPDATE_CALL = update(_CALLS).where(_CALLS.c.id == bindparam("b_call_id"))
-_HANDOFF = select(_HANDOFFS.c.id, _HANDOFFS.c.status, _HANDOFFS.c.summary, _HANDOFFS.c.attempts, _HANDOFFS.c.created_at).where(
-    _HANDOFFS.c.call_id == bindparam("call_id")
+_HANDOFF_FACTS = select(_HANDOFFS.c.status, _HANDOFFS.c.summary).where(_HANDOFFS.c.call_id == bindparam("call_id"))
+_HANDOFF_FOR_UPDATE = (
+    select(_HANDOFFS.c.id, _HANDOFFS.c.status, _HANDOFFS.c.attempts, _HANDOFFS.c.created_at)
+    .where(_HANDOFFS.c.call_id == bindparam("call_id"))
+    .with_for_update()
 )
-_HANDOFF_FOR_UPDATE = _HANDOFF.with_for_update()
 _UPDATE_HANDOFF = update(_HANDOFFS).where(_HANDOFFS.c.id == bindparam("b_id"))
 _VOICEMAIL_ID = select(_VOICEMAILS.c.id).where(_VOICEMAILS.c.recording_sid == bindparam("recording_sid"))
 _CALLBACK_ID = select(_CALLBACKS.c.id).where(_CALLBACKS.c.call_id == bindparam("call_id"))
@@ -59,7 +61,7 @@ def store_reply(connection: Connection, key: str, body: str, now: datetime) -> N
 
 def call_facts(connection: Connection, call_id: str) -> CallFacts:
     call = connection.execute(_CALL, {"call_id": call_id}).first()
-    handoff = connection.execute(_HANDOFF, {"call_id": call_id}).first()
+    handoff = connection.execute(_HANDOFF_FACTS, {"call_id": call_id}).first()
     return CallFacts(
         caller_number=call.caller_number if call is not None else None,
         handoff_status=handoff.status if handoff is not None else None,
