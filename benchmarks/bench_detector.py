@@ -27,7 +27,7 @@ from frontdoor.conversation.engine import ConversationEngine  # noqa: E402
 from frontdoor.directory import EmployeeDirectory, load_directory  # noqa: E402
 from frontdoor.incidents.board import IncidentBoard  # noqa: E402
 from frontdoor.settings import load_settings  # noqa: E402
-from handoff.signals import Assessment, CallerContext, Detector, TurnObservation  # noqa: E402
+from frontdoor.handoff.signals import Assessment, CallerContext, Detector, TurnObservation  # noqa: E402
 
 DEV_SET = ROOT / "tests" / "data" / "dev_conversations.jsonl"
 REFERENCE_SET = ROOT.parent / "shared" / "data" / "reference_conversations.jsonl"

@@ -24,11 +24,11 @@ import numpy as np
 
 from frontdoor.conversation.model import Action, CallerTurn
 from frontdoor.settings import load_settings
-from voice import prosody
-from voice.pcm import Resampler, to_int16
-from voice.recognizer import SpeechRecognizer, Utterance, import_vosk, load_model
-from voice.sources import FRAME_SAMPLES, SAMPLE_RATE, WavFileSource
-from voice.speaker import Synthesizer
+from frontdoor.voice import prosody
+from frontdoor.voice.pcm import Resampler, to_int16
+from frontdoor.voice.recognizer import SpeechRecognizer, Utterance, import_vosk, load_model
+from frontdoor.voice.sources import FRAME_SAMPLES, SAMPLE_RATE, WavFileSource
+from frontdoor.voice.speaker import Synthesizer
 
 SENTENCES = ["안녕하세요 이메일이 안 돼요", "감사합니다", "서울에 있는 사무실입니다", "프린터가 고장 났어요", "비밀번호를 잊어버렸어요"]
 

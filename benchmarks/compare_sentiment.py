@@ -21,7 +21,7 @@ from frontdoor.calls import build_engine  # noqa: E402
 from frontdoor.directory import load_directory  # noqa: E402
 from frontdoor.incidents.board import IncidentBoard  # noqa: E402
 from frontdoor.settings import load_settings  # noqa: E402
-from handoff.signals import Assessment, CallerContext, Detector, Evidence, TurnObservation  # noqa: E402
+from frontdoor.handoff.signals import Assessment, CallerContext, Detector, Evidence, TurnObservation  # noqa: E402
 
 PROBES: list[dict[str, Any]] = [
     {"id": "p-fr-1", "turns": ["my files vanished from the shared drive", "honestly this whole week has been a disaster and nobody helps"], "expect": {"handoff": True, "reason": "frustration", "by_turn": 1}},

@@ -1,8 +1,9 @@
 """frontdoor core: settings, incidents, the conversation engine, call records and the CLI."""
 
+from importlib.resources import files
 from pathlib import Path
 
 __version__ = "0.1.0"
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = PROJECT_ROOT / "config"
+CONFIG_DIR = Path(str(files("frontdoor.config")))
+"""The shipped defaults (the checkout's ``config/``, or its copy in an installed wheel)."""

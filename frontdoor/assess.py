@@ -21,7 +21,7 @@ from frontdoor.directory import EmployeeDirectory, load_directory, normalise_num
 from frontdoor.errors import InputError
 from frontdoor.incidents.board import IncidentBoard
 from frontdoor.settings import Settings
-from handoff.summary import CallerCard
+from frontdoor.handoff.summary import CallerCard
 
 MAX_LINE_BYTES = 1_000_000
 MAX_TURNS = 200

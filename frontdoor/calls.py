@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from frontdoor.answers import load_answer_book
-from frontdoor.conversation.engine import ConversationEngine, Outcome, Subscribe
-from frontdoor.conversation.model import Action, CallerTurn, Decision, Expecting
+from frontdoor.conversation.engine import ConversationEngine
+from frontdoor.conversation.model import Action, CallerTurn, Decision, Expecting, Outcome, Subscribe
 from frontdoor.conversation.replies import handoff as handoff_reply
 from frontdoor.conversation.state import CallState
 from frontdoor.directory import EmployeeDirectory, load_directory, normalise_number
@@ -30,10 +30,10 @@ from frontdoor.incidents.store import IncidentStore, add_subscription
 from frontdoor.settings import Settings
 from frontdoor.storage.calls import CallStore, StaleCall, StoredCall
 from frontdoor.storage.database import Database
-from handoff.detector import LexiconError, load_detector
-from handoff.notify import HandoffNotice, HandoffNotifier
-from handoff.policy import PolicyThresholds
-from handoff.summary import CallerCard, build_summary
+from frontdoor.handoff.detector import LexiconError, load_detector
+from frontdoor.notify import HandoffNotice, HandoffNotifier
+from frontdoor.handoff.policy import PolicyThresholds
+from frontdoor.handoff.summary import CallerCard, build_summary
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from statistics import fmean
 from typing import Sequence
 
-from handoff.lexicon import DEFAULT_FOLDER, Language, Lexicon, LexiconError, Pattern, Phrase, SignalLexicon, load_lexicon
-from handoff.signals import (
+from frontdoor.handoff.lexicon import DEFAULT_FOLDER, Language, Lexicon, LexiconError, Pattern, Phrase, SignalLexicon, load_lexicon
+from frontdoor.handoff.signals import (
     SIGNALS,
     Assessment,
     CallerContext,

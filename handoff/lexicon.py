@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import yaml
 
-from handoff.signals import SIGNALS, Signal
+from frontdoor.handoff.signals import SIGNALS, Signal
 
-DEFAULT_FOLDER = Path(__file__).resolve().parent.parent / "config" / "lexicons"
+DEFAULT_FOLDER = Path(str(files("frontdoor.config"))) / "lexicons"
 FLAGS = ("security", "distress")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from handoff.signals import Assessment, Evidence, Reason, Signal
+from frontdoor.handoff.signals import Assessment, Evidence, Reason, Signal
 
 TOP_EVIDENCE = 3
 

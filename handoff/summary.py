@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 
-from handoff.signals import Assessment, Evidence
+from frontdoor.handoff.signals import Assessment, Evidence
 
 WHISPER_WORD_LIMIT = 60
 ISSUE_WORD_LIMIT = 25

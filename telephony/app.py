@@ -22,8 +22,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from frontdoor.calls import Also, AnsweredBefore, CallService
 from frontdoor.conversation.model import Action, CallerTurn, Decision
 from frontdoor.errors import FrontdoorError, NotFoundError
-from telephony import records, twiml
-from telephony.security import (
+from frontdoor.telephony import records, twiml
+from frontdoor.telephony.security import (
     SIGNATURE_HEADER,
     RejectedRequest,
     WebhookParams,
@@ -32,7 +32,7 @@ from telephony.security import (
     requested_url,
     warn_if_unprotected,
 )
-from telephony.twiml import Line
+from frontdoor.telephony.twiml import Line
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from twilio.base.exceptions import TwilioException
 
 from frontdoor.errors import ConfigError, FrontdoorError
 from frontdoor.settings import Settings
-from handoff.summary import WarmTransferSummary
-from telephony import twiml
-from telephony.rest import twilio_client
+from frontdoor.handoff.summary import WarmTransferSummary
+from frontdoor.telephony import twiml
+from frontdoor.telephony.rest import twilio_client
 
 
 class BridgeError(FrontdoorError):

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from frontdoor.calls import AnsweredBefore
 from frontdoor.storage.database import Database, insert_new
 from frontdoor.storage.schema import CallbackRequest, CallRecord, HandoffRecord, Voicemail, WebhookReply
-from handoff.summary import WarmTransferSummary
+from frontdoor.handoff.summary import WarmTransferSummary
 
 
 _CALLS = CallRecord.__table__

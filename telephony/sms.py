@@ -9,7 +9,7 @@ from twilio.rest import Client
 
 from frontdoor.outbox import SmsError, SmsSender
 from frontdoor.settings import Settings
-from telephony.rest import twilio_client
+from frontdoor.telephony.rest import twilio_client
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from frontdoor.conversation.model import Decision, Expecting
 from frontdoor.settings import Settings
-from telephony.destinations import Destination, parse_destinations
+from frontdoor.telephony.destinations import Destination, parse_destinations
 
 BASE = "/twilio"
 SILENCE_SECONDS = 6

@@ -163,7 +163,7 @@ def console_site(settings_for, database_url: str, twilio_api):  # type: ignore[n
     and a clock the test moves."""
     from frontdoor.calls import CallService
     from frontdoor.web import create_app
-    from handoff.console.users import ConsoleUsers
+    from frontdoor.console.users import ConsoleUsers
     from twilio_sim import ACCOUNT_SID
 
     settings = settings_for(

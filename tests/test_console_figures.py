@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handoff.console.charts import SeriesInput, bar_chart, line_chart, nice_ceiling, stacked_columns
-from handoff.console.figures import (
+from frontdoor.console.charts import SeriesInput, bar_chart, line_chart, nice_ceiling, stacked_columns
+from frontdoor.console.figures import (
     CallFacts,
     HandoffFacts,
     SurveyFacts,
@@ -20,7 +20,7 @@ from handoff.console.figures import (
     time_to_person,
     wait_histogram,
 )
-from handoff.console.formatting import duration, local_time, reason_label
+from frontdoor.console.formatting import duration, local_time, reason_label
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

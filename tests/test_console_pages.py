@@ -14,7 +14,7 @@ from frontdoor.calls import CallService
 from frontdoor.conversation.model import Action, CallerTurn
 from frontdoor.storage.schema import CallbackRequest, OutboundMessage, Voicemail
 from frontdoor.web import create_app
-from handoff.console.security import CONTENT_SECURITY_POLICY
+from frontdoor.console.security import CONTENT_SECURITY_POLICY
 
 PAGES = ("/agent", "/agent/", "/agent/incidents", "/agent/follow-ups", "/agent/insight", "/agent/handoffs/some-call", "/agent/no-such-page")
 
@@ -59,7 +59,7 @@ def handed_off_call(site, number: str = "+15551230001", *lines: str) -> str:  # 
 
 def test_without_a_secret_key_the_console_answers_503_and_says_why(settings_for, database_url: str, caplog) -> None:  # type: ignore[no-untyped-def]
     settings = settings_for(f'[database]\nurl = "{database_url}"\n')
-    with caplog.at_level(logging.ERROR, logger="handoff.console.app"):
+    with caplog.at_level(logging.ERROR, logger="frontdoor.console.app"):
         app = create_app(settings, CallService.from_settings(settings))
     assert any("FRONTDOOR_SECRET_KEY" in record.getMessage() for record in caplog.records)
     client = app.test_client()
@@ -169,7 +169,7 @@ def test_an_expired_session_goes_back_to_sign_in(console_site, agent: FlaskClien
 
 
 def test_a_new_password_ends_existing_sessions(console_site, agent: FlaskClient) -> None:  # type: ignore[no-untyped-def]
-    from handoff.console.users import ConsoleUsers
+    from frontdoor.console.users import ConsoleUsers
 
     ConsoleUsers(console_site.service.database).add(console_site.user, "a brand new password", console_site.clock(), replace=True)
     assert agent.get("/agent").status_code == 302

@@ -13,8 +13,8 @@ from frontdoor.cli import main
 from frontdoor.errors import InputError
 from frontdoor.storage.database import Database
 from frontdoor.storage.schema import ConsoleUser
-from handoff.console.cli import prompt_password
-from handoff.console.users import ConsoleUsers
+from frontdoor.console.cli import prompt_password
+from frontdoor.console.users import ConsoleUsers
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from handoff.detector import DEFAULT_FOLDER, LexiconDetector, LexiconError, _Turn, load_detector
-from handoff.policy import PolicyThresholds, decide_handoff
-from handoff.signals import Assessment, AudioFeatures, CallerContext, Detector, TurnObservation
+from frontdoor.handoff.detector import DEFAULT_FOLDER, LexiconDetector, LexiconError, _Turn, load_detector
+from frontdoor.handoff.policy import PolicyThresholds, decide_handoff
+from frontdoor.handoff.signals import Assessment, AudioFeatures, CallerContext, Detector, TurnObservation
 
 
 @pytest.fixture(scope="module")

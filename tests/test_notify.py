@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 
 from frontdoor.settings import NotificationSettings, Settings
-from handoff.notify import (
+from frontdoor.notify import (
     SMS_MAX_CHARACTERS,
     HandoffNotice,
     HandoffNotifier,
@@ -24,8 +24,8 @@ from handoff.notify import (
     load_sms_sender,
     sms_text,
 )
-from handoff.signals import Evidence
-from handoff.summary import CallerCard, IncidentNote, TrajectoryPoint, WarmTransferSummary
+from frontdoor.handoff.signals import Evidence
+from frontdoor.handoff.summary import CallerCard, IncidentNote, TrajectoryPoint, WarmTransferSummary
 from twilio_sim import ACCOUNT_SID, TwilioApiServer
 
 LINK = "https://frontdoor.example.com/agent/handoffs/call-7"

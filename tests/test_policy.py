@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handoff.policy import HandoffVerdict, PolicyThresholds, acknowledgement, decide_handoff
-from handoff.signals import Assessment, Evidence, Scores
+from frontdoor.handoff.policy import HandoffVerdict, PolicyThresholds, acknowledgement, decide_handoff
+from frontdoor.handoff.signals import Assessment, Evidence, Scores
 
 
 def assessment(

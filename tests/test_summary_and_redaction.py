@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.redaction import redact
-from handoff.signals import Assessment, Evidence, Scores
-from handoff.summary import CallerCard, IncidentNote, WarmTransferSummary, build_summary
+from frontdoor.handoff.redaction import redact
+from frontdoor.handoff.signals import Assessment, Evidence, Scores
+from frontdoor.handoff.summary import CallerCard, IncidentNote, WarmTransferSummary, build_summary
 
 DANA = CallerCard("+15551230001", "Dana Whitfield", "Finance", False)
 

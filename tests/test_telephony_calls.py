@@ -325,7 +325,7 @@ def test_an_exception_inside_the_engine_apologises_and_hands_off(phone, monkeypa
 
 
 def test_an_exception_while_building_twiml_still_connects_the_caller(phone, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from telephony import twiml
+    from frontdoor.telephony import twiml
 
     line = phone()
     call = line.call()

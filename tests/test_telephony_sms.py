@@ -16,9 +16,9 @@ from frontdoor.outbox import MAX_ATTEMPTS, claim_due, load_sender, send_pending_
 from frontdoor.settings import Settings
 from frontdoor.storage.database import Database
 from frontdoor.storage.schema import OutboundMessage
-from handoff.summary import CallerCard, WarmTransferSummary
-from telephony.bridge import BridgeError, ring_employee_and_agent
-from telephony.rest import twilio_client
+from frontdoor.handoff.summary import CallerCard, WarmTransferSummary
+from frontdoor.telephony.bridge import BridgeError, ring_employee_and_agent
+from frontdoor.telephony.rest import twilio_client
 from twilio_sim import ACCOUNT_SID, TwilioApiServer
 
 NOW = datetime(2026, 11, 24, 14, 35, tzinfo=timezone.utc)

@@ -9,9 +9,9 @@ from twilio.request_validator import RequestValidator
 
 from frontdoor.conversation.model import Action, Decision, Expecting
 from frontdoor.errors import ConfigError
-from telephony import twiml
-from telephony.destinations import Destination, parse_destination, parse_destinations
-from telephony.security import RejectedRequest, check_signature, read_params, requested_url
+from frontdoor.telephony import twiml
+from frontdoor.telephony.destinations import Destination, parse_destination, parse_destinations
+from frontdoor.telephony.security import RejectedRequest, check_signature, read_params, requested_url
 from frontdoor.settings import TwilioSettings
 
 CALL_SID = "CA" + "ab" * 16

@@ -179,7 +179,7 @@ def test_the_cli_builds_and_chat_runs_without_audio_libraries(tmp_path: Path) ->
         "    sys.modules[name] = None\n"
         "from frontdoor.cli import build_parser, main\n"
         "args = build_parser().parse_args(['listen', '--input', 'x.wav'])\n"
-        "assert args.handler.__module__ == 'voice.cli'\n"
+        "assert args.handler.__module__ == 'frontdoor.voice.cli'\n"
         "assert build_parser().parse_args(['model', 'list']).handler.__name__ == 'run_model_list'\n"
         "sys.exit(main(['listen', '--device', '1']))\n"
     )

@@ -16,9 +16,9 @@ from typing import Iterator
 import pytest
 
 from frontdoor.settings import Settings
-from voice.download import download_model
-from voice.errors import ModelDownloadError, ModelError
-from voice.models import BASE_URL_ENV, CATALOG, DEFAULT_MODEL, ModelSpec, installed_models, models_dir, resolve_model_dir
+from frontdoor.voice.download import download_model
+from frontdoor.voice.errors import ModelDownloadError, ModelError
+from frontdoor.voice.models import BASE_URL_ENV, CATALOG, DEFAULT_MODEL, ModelSpec, installed_models, models_dir, resolve_model_dir
 
 
 def model_zip(name: str) -> bytes:

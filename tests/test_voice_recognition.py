@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice.errors import ModelError
-from voice.pcm import Resampler, mulaw_encode, to_int16
-from voice.prosody import measure
-from voice.recognizer import NoSpeech, Partial, SpeechRecognizer, Utterance, load_model
-from voice.sources import FRAME_SAMPLES, MulawSource, WavFileSource
+from frontdoor.voice.errors import ModelError
+from frontdoor.voice.pcm import Resampler, mulaw_encode, to_int16
+from frontdoor.voice.prosody import measure
+from frontdoor.voice.recognizer import NoSpeech, Partial, SpeechRecognizer, Utterance, load_model
+from frontdoor.voice.sources import FRAME_SAMPLES, MulawSource, WavFileSource
 
 pytestmark = pytest.mark.audio
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice.endpointing import Boundary, Endpointer
-from voice.errors import AudioFormatError, UnsupportedAudioError
-from voice.pcm import Resampler, decode_pcm, mulaw_decode, mulaw_encode, rms_dbfs
-from voice.prosody import loudness_dbfs, pitch_hz, words_per_second
-from voice.recognizer import Word
-from voice.sources import FRAME_SAMPLES, MulawSource, WavFileSource, parse_device
-from voice.speaker import BargeInDetector
+from frontdoor.voice.endpointing import Boundary, Endpointer
+from frontdoor.voice.errors import AudioFormatError, UnsupportedAudioError
+from frontdoor.voice.pcm import Resampler, decode_pcm, mulaw_decode, mulaw_encode, rms_dbfs
+from frontdoor.voice.prosody import loudness_dbfs, pitch_hz, words_per_second
+from frontdoor.voice.recognizer import Word
+from frontdoor.voice.sources import FRAME_SAMPLES, MulawSource, WavFileSource, parse_device
+from frontdoor.voice.speaker import BargeInDetector
 
 
 def tone(hz: float, seconds: float, rate: int, amplitude: float = 0.5) -> np.ndarray:

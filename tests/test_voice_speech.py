@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from voice.errors import SpeechOutputError
-from voice.pcm import rms_dbfs
-from voice.speaker import Synthesizer, read_wav_int16
+from frontdoor.voice.errors import SpeechOutputError
+from frontdoor.voice.pcm import rms_dbfs
+from frontdoor.voice.speaker import Synthesizer, read_wav_int16
 
 pytestmark = pytest.mark.audio
 

@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_listen_command(args: argparse.Namespace, settings: Settings) -> int:
-    from voice.loop import DEFAULT_NO_SPEECH_SECONDS, ListenOptions, run_listen
+    from frontdoor.voice.loop import DEFAULT_NO_SPEECH_SECONDS, ListenOptions, run_listen
 
     silence = DEFAULT_NO_SPEECH_SECONDS if args.silence_seconds is None else args.silence_seconds
     if silence <= 0:
@@ -59,7 +59,7 @@ def run_listen_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_model_list(args: argparse.Namespace, settings: Settings) -> int:
-    from voice.models import CATALOG, DEFAULT_MODEL, installed_models, models_dir
+    from frontdoor.voice.models import CATALOG, DEFAULT_MODEL, installed_models, models_dir
 
     installed = set(installed_models(settings))
     width = max(len(spec.name) for spec in CATALOG)
@@ -74,8 +74,8 @@ def run_model_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_model_download(args: argparse.Namespace, settings: Settings) -> int:
-    from voice.download import download_model
-    from voice.models import CATALOG, DEFAULT_MODEL, base_url, find_spec, models_dir
+    from frontdoor.voice.download import download_model
+    from frontdoor.voice.models import CATALOG, DEFAULT_MODEL, base_url, find_spec, models_dir
 
     name = args.name or DEFAULT_MODEL
     spec = find_spec(name)

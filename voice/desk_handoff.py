@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 
 from frontdoor.conversation.model import Decision
 from frontdoor.settings import Settings
 
 log = logging.getLogger(__name__)
+
+PHONE_BRIDGE_PLUGINS = "frontdoor.phone_bridge"
+"""Where a channel that can ring phones offers ``ring_employee_and_agent(settings, number, summary, call_id) -> sid``."""
 
 RING_SOON = "Your phone will ring in a moment: pick up and you'll be connected."
 CALL_BACK = "A person from the service desk has your details and will call you back shortly."
@@ -33,8 +37,7 @@ def hand_over(settings: Settings, decision: Decision, employee_number: str | Non
     """Ring the employee and bridge them to an agent when Twilio is configured and their number known."""
     if twilio_ready(settings) and employee_number and decision.summary is not None:
         try:
-            from telephony.bridge import ring_employee_and_agent
-
+            ring_employee_and_agent = next(iter(entry_points(group=PHONE_BRIDGE_PLUGINS))).load()
             sid = ring_employee_and_agent(settings, employee_number, decision.summary, decision.call_id)
             return DeskHandoff(f"{decision.say} {RING_SOON}", bridged=True, twilio_call_sid=sid)
         except Exception as exc:

@@ -12,8 +12,8 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from voice.errors import ModelDownloadError
-from voice.models import BASE_URL_ENV, ModelSpec, is_model_dir
+from frontdoor.voice.errors import ModelDownloadError
+from frontdoor.voice.models import BASE_URL_ENV, ModelSpec, is_model_dir
 
 CHUNK_BYTES = 256 * 1024
 TIMEOUT_SECONDS = 30.0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from voice.pcm import SILENCE_DBFS
+from frontdoor.voice.pcm import SILENCE_DBFS
 
 if TYPE_CHECKING:
     import numpy as np

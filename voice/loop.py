@@ -10,9 +10,9 @@ from typing import IO, TYPE_CHECKING, Iterator
 
 from frontdoor.conversation.model import Action, CallerTurn, Decision
 from frontdoor.settings import Settings
-from voice import prosody
-from voice.desk_handoff import hand_over
-from voice.recognizer import (
+from frontdoor.voice import prosody
+from frontdoor.voice.desk_handoff import hand_over
+from frontdoor.voice.recognizer import (
     ANSWER_PHRASES,
     NoSpeech,
     Partial,
@@ -21,12 +21,12 @@ from voice.recognizer import (
     decode_once,
     load_model,
 )
-from voice.sources import AudioSource, WavFileSource, open_microphone
+from frontdoor.voice.sources import AudioSource, WavFileSource, open_microphone
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from voice.speaker import Player, Synthesizer
+    from frontdoor.voice.speaker import Player, Synthesizer
 
 DEFAULT_NO_SPEECH_SECONDS = 8.0
 
@@ -89,8 +89,8 @@ def open_source(settings: Settings, options: ListenOptions) -> AudioSource:
 def run_listen(settings: Settings, options: ListenOptions, out: IO[str]) -> int:
     """Open the audio, load the model, run one call; returns the exit status."""
     from frontdoor.calls import CallService
-    from voice.models import resolve_model_dir
-    from voice.speaker import Player, Synthesizer
+    from frontdoor.voice.models import resolve_model_dir
+    from frontdoor.voice.speaker import Player, Synthesizer
 
     source = open_source(settings, options)
     model = load_model(resolve_model_dir(settings, options.model))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from frontdoor.settings import Settings
-from voice.errors import ModelError
+from frontdoor.voice.errors import ModelError
 
 BASE_URL_ENV = "FRONTDOOR_MODEL_BASE_URL"
 OFFICIAL_BASE_URL = "https://alphacephei.com/vosk/models"

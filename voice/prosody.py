@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from handoff.signals import AudioFeatures
-from voice.pcm import SILENCE_DBFS, rms_dbfs
+from frontdoor.handoff.signals import AudioFeatures
+from frontdoor.voice.pcm import SILENCE_DBFS, rms_dbfs
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from voice.recognizer import Word
+    from frontdoor.voice.recognizer import Word
 
 PITCH_MIN_HZ = 60.0
 PITCH_MAX_HZ = 400.0

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence, Union
 
-from voice.endpointing import Boundary, Endpointer
-from voice.errors import AudioLibraryMissingError, ModelError
-from voice.sources import SAMPLE_RATE
+from frontdoor.voice.endpointing import Boundary, Endpointer
+from frontdoor.voice.errors import AudioLibraryMissingError, ModelError
+from frontdoor.voice.sources import SAMPLE_RATE
 
 if TYPE_CHECKING:
     import numpy as np

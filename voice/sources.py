@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
-from voice.errors import AudioFormatError, AudioLibraryMissingError, NoInputDeviceError, UnsupportedAudioError
-from voice.pcm import Resampler, decode_pcm, mix_down, mulaw_decode, to_int16
-from voice.wavfile import IEEE_FLOAT, MULAW, read_blocks, read_format
+from frontdoor.voice.errors import AudioFormatError, AudioLibraryMissingError, NoInputDeviceError, UnsupportedAudioError
+from frontdoor.voice.pcm import Resampler, decode_pcm, mix_down, mulaw_decode, to_int16
+from frontdoor.voice.wavfile import IEEE_FLOAT, MULAW, read_blocks, read_format
 
 if TYPE_CHECKING:
     import numpy as np

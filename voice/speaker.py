@@ -10,9 +10,9 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from voice.endpointing import VoiceActivity
-from voice.errors import SpeechOutputError
-from voice.sources import FRAME_SECONDS, SAMPLE_RATE, import_sounddevice, parse_device
+from frontdoor.voice.endpointing import VoiceActivity
+from frontdoor.voice.errors import SpeechOutputError
+from frontdoor.voice.sources import FRAME_SECONDS, SAMPLE_RATE, import_sounddevice, parse_device
 
 if TYPE_CHECKING:
     import numpy as np

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from voice.errors import UnsupportedAudioError
+from frontdoor.voice.errors import UnsupportedAudioError
 
 PCM = 0x0001
 IEEE_FLOAT = 0x0003

@@ -7,7 +7,7 @@ survey answers) for the caller of the engine to carry out. The engine itself doe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol, Sequence
 from zoneinfo import ZoneInfo
@@ -25,16 +25,16 @@ from frontdoor.conversation.language import (
     survey_score,
     words,
 )
-from frontdoor.conversation.model import Action, CallerTurn, Decision, Expecting
+from frontdoor.conversation.model import Action, CallerTurn, Decision, Effect, Expecting, Outcome, RecordSurvey, Subscribe
 from frontdoor.conversation.state import CallState, HeardTurn
 from frontdoor.incidents.matching import IncidentMatch, is_problem_report, mentioned_service
 from frontdoor.incidents.model import Incident
 from frontdoor.incidents.speech import spoken_time
 from frontdoor.settings import ConversationSettings
-from handoff.policy import HandoffVerdict, PolicyThresholds, acknowledgement, decide_handoff
-from handoff.redaction import redact
-from handoff.signals import Assessment, CallerContext, Detector, Evidence, Reason, Scores, TurnObservation
-from handoff.summary import IncidentNote, build_summary
+from frontdoor.handoff.policy import HandoffVerdict, PolicyThresholds, acknowledgement, decide_handoff
+from frontdoor.handoff.redaction import redact
+from frontdoor.handoff.signals import Assessment, CallerContext, Detector, Evidence, Reason, Scores, TurnObservation
+from frontdoor.handoff.summary import IncidentNote, build_summary
 
 
 QUESTION_ONLY_ANSWERS = frozenset({"how_to", "request"})
@@ -55,30 +55,6 @@ class IncidentSource(Protocol):
     def headline(self, incident: Incident) -> str: ...
 
     def hints(self) -> tuple[str, ...]: ...
-
-
-@dataclass(frozen=True)
-class Subscribe:
-    """Text ``phone_number`` when ``incident_id`` is resolved."""
-
-    incident_id: str
-    phone_number: str
-
-
-@dataclass(frozen=True)
-class RecordSurvey:
-    score: int
-    request_type: str | None
-
-
-Effect = Subscribe | RecordSurvey
-
-
-@dataclass(frozen=True)
-class Outcome:
-    state: CallState
-    decision: Decision
-    effects: tuple[Effect, ...] = ()
 
 
 class ConversationEngine:

@@ -1,12 +1,13 @@
-"""What goes into the engine (a caller turn) and what comes out (a decision)."""
+"""What goes into the engine (a caller turn) and what comes out (a decision, the next state, side effects)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
 
-from handoff.signals import AudioFeatures, Evidence, Reason
-from handoff.summary import WarmTransferSummary
+from frontdoor.conversation.state import CallState
+from frontdoor.handoff.signals import AudioFeatures, Evidence, Reason
+from frontdoor.handoff.summary import WarmTransferSummary
 
 
 class Action(str, Enum):
@@ -52,3 +53,27 @@ class Decision:
     evidence: tuple[Evidence, ...] = ()
     expecting: Expecting = Expecting.REQUEST
     hints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    """Text ``phone_number`` when ``incident_id`` is resolved."""
+
+    incident_id: str
+    phone_number: str
+
+
+@dataclass(frozen=True)
+class RecordSurvey:
+    score: int
+    request_type: str | None
+
+
+Effect = Subscribe | RecordSurvey
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: CallState
+    decision: Decision
+    effects: tuple[Effect, ...] = ()

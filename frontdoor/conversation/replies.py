@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from handoff.signals import Reason
+from frontdoor.handoff.signals import Reason
 
 _HANDOFF = {
     "human_request": "Of course. I'm connecting you with a person at the service desk now, and I've passed on what you told me.",

@@ -6,8 +6,8 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from handoff.signals import Assessment, AudioFeatures, Evidence, Scores
-from handoff.summary import CallerCard
+from frontdoor.handoff.signals import Assessment, AudioFeatures, Evidence, Scores
+from frontdoor.handoff.summary import CallerCard
 
 
 @dataclass(frozen=True)

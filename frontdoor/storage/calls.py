@@ -14,8 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from frontdoor.conversation.engine import Outcome, RecordSurvey
-from frontdoor.conversation.model import Action, CallerTurn
+from frontdoor.conversation.model import Action, CallerTurn, Outcome, RecordSurvey
 from frontdoor.conversation.state import CallState
 from frontdoor.errors import NotFoundError
 from frontdoor.storage.database import Database, insert_new

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, render_template, url_for
 
-from handoff.console import records
-from handoff.console.context import console
-from handoff.console.formatting import duration, reason_label
-from handoff.console.security import protect
+from frontdoor.console import records
+from frontdoor.console.context import console
+from frontdoor.console.formatting import duration, reason_label
+from frontdoor.console.security import protect
 
 bp = protect(Blueprint("console_queue", __name__, url_prefix="/agent", template_folder="templates"))
 

@@ -6,8 +6,8 @@ import logging
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from handoff.console.context import console
-from handoff.console.security import end_session, protect, safe_next, session_user, start_session
+from frontdoor.console.context import console
+from frontdoor.console.security import end_session, protect, safe_next, session_user, start_session
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request
 
-from handoff.console import figures, records
-from handoff.console.charts import BarChart, bar_chart, stacked_columns
-from handoff.console.context import console
-from handoff.console.formatting import duration, reason_label
-from handoff.console.security import protect
+from frontdoor.console import figures, records
+from frontdoor.console.charts import BarChart, bar_chart, stacked_columns
+from frontdoor.console.context import console
+from frontdoor.console.formatting import duration, reason_label
+from frontdoor.console.security import protect
 
 bp = protect(Blueprint("console_insight", __name__, url_prefix="/agent/insight", template_folder="templates"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from handoff.summary import REASON_LABELS
+from frontdoor.handoff.summary import REASON_LABELS
 
 
 def reason_label(reason: str | None) -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from flask import current_app
 
 from frontdoor.settings import Settings
-from handoff.console.users import ConsoleUsers
+from frontdoor.console.users import ConsoleUsers
 
 if TYPE_CHECKING:
     from frontdoor.calls import CallService

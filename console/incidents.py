@@ -18,8 +18,8 @@ from frontdoor.incidents.model import IMPACTS, STATUSES, Incident
 from frontdoor.outbox import send_pending_messages
 from frontdoor.settings import Settings
 from frontdoor.storage.database import Database
-from handoff.console.context import console
-from handoff.console.security import protect
+from frontdoor.console.context import console
+from frontdoor.console.security import protect
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, request, session, url_for
 
-from handoff.console.context import console
+from frontdoor.console.context import console
 
 USER = "user"
 SINCE = "since"

@@ -21,7 +21,7 @@ from typing import Callable
 
 from frontdoor.outbox import SmsSender, load_sender
 from frontdoor.settings import NotificationSettings, Settings
-from handoff.summary import WarmTransferSummary
+from frontdoor.handoff.summary import WarmTransferSummary
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, redirect, render_template, url_for
 
 from frontdoor.errors import NotFoundError
-from handoff.console import records
-from handoff.console.context import console
-from handoff.console.security import protect
+from frontdoor.console import records
+from frontdoor.console.context import console
+from frontdoor.console.security import protect
 
 bp = protect(Blueprint("console_followups", __name__, url_prefix="/agent/follow-ups", template_folder="templates"))
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 
 from frontdoor.errors import NotFoundError
-from handoff.console import records
-from handoff.console.charts import LineChart, SeriesInput, line_chart
-from handoff.console.context import console
-from handoff.console.security import protect
+from frontdoor.console import records
+from frontdoor.console.charts import LineChart, SeriesInput, line_chart
+from frontdoor.console.context import console
+from frontdoor.console.security import protect
 
 bp = protect(Blueprint("console_handoffs", __name__, url_prefix="/agent/handoffs", template_folder="templates"))
 

@@ -12,7 +12,7 @@ from typing import Callable, Iterator, TextIO
 from frontdoor.errors import InputError
 from frontdoor.settings import Settings
 from frontdoor.storage.database import Database
-from handoff.console.users import ConsoleUsers, check_password
+from frontdoor.console.users import ConsoleUsers, check_password
 
 Ask = Callable[[str], str]
 

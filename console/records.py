@@ -20,8 +20,8 @@ from frontdoor.storage.schema import (
     TurnRecord,
     Voicemail,
 )
-from handoff.console.figures import CallFacts, HandoffFacts, SurveyFacts, seconds_to_person
-from handoff.summary import WarmTransferSummary
+from frontdoor.console.figures import CallFacts, HandoffFacts, SurveyFacts, seconds_to_person
+from frontdoor.handoff.summary import WarmTransferSummary
 
 FollowUpKind = Literal["callback", "voicemail"]
 

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, Response
 
 from frontdoor.errors import ConfigError
-from handoff.console import auth, followups, handoffs, incidents, insight, queue
-from handoff.console.context import EXTENSION, Console, console
-from handoff.console.formatting import duration, local_time, reason_label
-from handoff.console.users import ConsoleUsers
+from frontdoor.console import auth, followups, handoffs, incidents, insight, queue
+from frontdoor.console.context import EXTENSION, Console, console
+from frontdoor.console.formatting import duration, local_time, reason_label
+from frontdoor.console.users import ConsoleUsers
 
 if TYPE_CHECKING:
     from frontdoor.calls import CallService
