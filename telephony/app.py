@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from twilio.twiml.voice_response import VoiceResponse
 
 from frontdoor.calls import Also, AnsweredBefore, CallService
+from frontdoor.conversation import replies
 from frontdoor.conversation.model import Action, CallerTurn, Decision
 from frontdoor.errors import FrontdoorError, NotFoundError
 from frontdoor.telephony import records, twiml
@@ -41,7 +42,6 @@ _ANONYMOUS = {"", "anonymous", "restricted", "unknown", "+266696687", "+73787428
 _FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 _CONNECTED_DIAL_STATUSES = {"completed", "answered"}
 _VOICEMAIL_WORDS = re.compile(r"\b(message|voicemail|voice mail|record)\b", re.IGNORECASE)
-GENERIC_WHISPER = "A caller is being transferred to you by the service desk assistant. Their details could not be loaded; please ask what they need."
 
 Handler = Callable[[WebhookParams, str], str]
 Write = Callable[[Connection], object]
@@ -223,7 +223,7 @@ class PhoneLine:
             if status in _CONNECTED_DIAL_STATUSES and self._agent_took_call(call_id):
                 duration = params.number("DialCallDuration") or 0.0
                 taken = self._connected(call_id, attempt, self.service.clock() - timedelta(seconds=duration))
-                return Answer(twiml.goodbye(twiml.GOODBYE_AFTER_CALL, self.line), taken)
+                return Answer(twiml.goodbye(replies.GOODBYE_AFTER_CALL, self.line), taken)
             missed = partial(records.not_answered, call_id=call_id, status="declined" if status in _CONNECTED_DIAL_STATUSES else status or "failed")
             return self._try_next(params, call_id, attempt + 1, missed)
 
@@ -262,7 +262,7 @@ class PhoneLine:
         facts = self._facts(call_id)
         if not self.line.whisper_accept_digit:
             self._record(call_id, self._connected(call_id, attempt, self.service.clock()))
-        text = facts.summary.whisper() if facts is not None and facts.summary is not None else GENERIC_WHISPER
+        text = facts.summary.whisper() if facts is not None and facts.summary is not None else replies.GENERIC_WHISPER
         return twiml.whisper(text, call_id, attempt, self.line)
 
     def whisper_accept(self, params: WebhookParams, call_id: str) -> str:
@@ -288,11 +288,11 @@ class PhoneLine:
         def answer() -> Answer:
             if result == "bridged":
                 taken = self._connected(call_id, attempt, self.service.clock(), params.number("QueueTime") or 0.0)
-                return Answer(twiml.goodbye(twiml.GOODBYE_AFTER_CALL, self.line), taken)
+                return Answer(twiml.goodbye(replies.GOODBYE_AFTER_CALL, self.line), taken)
             if result == "hangup":
                 return Answer(str(VoiceResponse()))
             if result == "leave":
-                return Answer(twiml.record_voicemail(call_id, self.line, "Okay."))
+                return Answer(twiml.record_voicemail(call_id, self.line, replies.VOICEMAIL_PREFACE))
             return self._try_next(params, call_id, attempt + 1, partial(records.not_answered, call_id=call_id, status="queue_" + (result or "error")))
 
         return self._once(f"{params.call_sid}:queue:{attempt}", answer)
@@ -304,7 +304,7 @@ class PhoneLine:
 
         def answer() -> Answer:
             if digits == "1" or (not digits and _VOICEMAIL_WORDS.search(speech)):
-                return Answer(twiml.record_voicemail(call_id, self.line, "Okay."))
+                return Answer(twiml.record_voicemail(call_id, self.line, replies.VOICEMAIL_PREFACE))
             return self._book_callback(params, call_id, "Asked for a callback after no agent answered.")
 
         return self._once(f"{params.call_sid}:fallback", answer)
@@ -319,10 +319,10 @@ class PhoneLine:
                     records.save_voicemail, call_id=call_id, recording_sid=recording_sid, recording_url=recording_url,
                     seconds=int(seconds or 0), now=self.service.clock(),
                 )
-                return Answer(twiml.goodbye(twiml.VOICEMAIL_SAVED, self.line), (saved,), essential=True)
+                return Answer(twiml.goodbye(replies.VOICEMAIL_SAVED, self.line), (saved,), essential=True)
             if self._can_call_back(params):
-                return self._book_callback(params, call_id, "Left an empty voicemail after no agent answered.", twiml.VOICEMAIL_EMPTY)
-            return Answer(twiml.goodbye(f"{twiml.VOICEMAIL_EMPTY} Please call again, or email the service desk. Goodbye.", self.line))
+                return self._book_callback(params, call_id, "Left an empty voicemail after no agent answered.", replies.VOICEMAIL_EMPTY)
+            return Answer(twiml.goodbye(replies.VOICEMAIL_EMPTY_NO_CALLBACK, self.line))
 
         return self._once(f"{params.call_sid}:voicemail", answer)
 
@@ -330,7 +330,7 @@ class PhoneLine:
         facts = self._facts(call_id)
         number = (facts.caller_number if facts is not None else None) or self._callable(params)
         booked = partial(records.request_callback, call_id=call_id, number=number, note=note, now=self.service.clock())
-        return Answer(twiml.goodbye(f"{preface} {twiml.callback_booked(number)}".strip(), self.line), (booked,), essential=True)
+        return Answer(twiml.goodbye(f"{preface} {replies.callback_booked(number)}".strip(), self.line), (booked,), essential=True)
 
     def _callable(self, params: WebhookParams) -> str | None:
         """The number to call back: the caller's, or the employee's on a call frontdoor placed (desk speaker bridge)."""
@@ -353,7 +353,7 @@ class PhoneLine:
     # --- answers when something failed ------------------------------------------------------
 
     def safe_handoff(self, call_id: str = "", can_call_back: bool = True) -> str:
-        return twiml.hand_off(twiml.APOLOGY, call_id, self.line, 1.0, 0, can_call_back)
+        return twiml.hand_off(replies.APOLOGY, call_id, self.line, 1.0, 0, can_call_back)
 
     def apologise_and_connect(self, params: WebhookParams, call_id: str) -> str:
         return self.safe_handoff(call_id, _number(params.caller) is not None)
@@ -362,7 +362,7 @@ class PhoneLine:
         return twiml.next_agent(call_id, self.line, self._step_or_zero("attempt") + 1, _number(params.caller) is not None)
 
     def generic_whisper(self, params: WebhookParams, call_id: str) -> str:
-        return twiml.whisper(GENERIC_WHISPER, call_id, self._step_or_zero("attempt"), self.line)
+        return twiml.whisper(replies.GENERIC_WHISPER, call_id, self._step_or_zero("attempt"), self.line)
 
     def accept_anyway(self, params: WebhookParams, call_id: str) -> str:
         return twiml.whisper_answer(params.get("Digits") == self.line.whisper_accept_digit, self.line)
@@ -374,10 +374,10 @@ class PhoneLine:
         return twiml.queue_leave(False, self.line)
 
     def record_instead(self, params: WebhookParams, call_id: str) -> str:
-        return twiml.record_voicemail(call_id, self.line, "I'm sorry, something went wrong on my side.")
+        return twiml.record_voicemail(call_id, self.line, replies.VOICEMAIL_AFTER_FAILURE)
 
     def voicemail_thanks(self, params: WebhookParams, call_id: str) -> str:
-        return twiml.goodbye(twiml.VOICEMAIL_RECORDED, self.line)
+        return twiml.goodbye(replies.VOICEMAIL_RECORDED, self.line)
 
     def nothing(self, params: WebhookParams, call_id: str) -> str:
         return str(VoiceResponse())

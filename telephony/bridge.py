@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from twilio.base.exceptions import TwilioException
 
+from frontdoor.conversation import replies
 from frontdoor.errors import ConfigError, FrontdoorError
 from frontdoor.settings import Settings
 from frontdoor.handoff.summary import WarmTransferSummary
@@ -23,8 +24,7 @@ def bridge_twiml(settings: Settings, call_id: str, summary: WarmTransferSummary)
     if not public:
         raise ConfigError("the desk-speaker handoff needs twilio.public_url (FRONTDOOR_PUBLIC_URL) for Twilio's callbacks")
     line = replace(twiml.Line.from_settings(settings), url_base=public)
-    who = f", {summary.caller.name.split()[0]}" if summary.caller.name else ""
-    text = f"Hi{who}, this is the service desk assistant. I'm connecting you with a person now, and I've passed on what you told me."
+    text = replies.bridge_greeting(summary.caller.name.split()[0] if summary.caller.name else None)
     return twiml.hand_off(text, call_id, line, 1.0, 0, can_call_back=True)
 
 

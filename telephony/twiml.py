@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
+from frontdoor.conversation import replies
 from frontdoor.conversation.model import Decision, Expecting
 from frontdoor.settings import Settings
 from frontdoor.telephony.destinations import Destination, parse_destinations
@@ -25,20 +26,6 @@ _BASE_HINTS = {
     Expecting.SURVEY: ("one", "two", "three", "four", "five"),
     Expecting.NOTHING: (),
 }
-
-APOLOGY = "I'm sorry, something went wrong on my side. I'm connecting you with a person at the service desk now."
-NEXT_AGENT = "They couldn't pick up, so I'm trying someone else at the service desk. Please stay on the line."
-ALL_BUSY = "I'm sorry, nobody at the service desk could pick up right now."
-OFFER_BOTH = (
-    "To leave a message, press 1 or say 'message'. To have someone call you back at the number you're calling from, "
-    "press 2 or say 'call back'."
-)
-OFFER_VOICEMAIL = "Please leave a message after the tone with your name, a number to reach you, and what's wrong. Press the pound key when you're done."
-VOICEMAIL_SAVED = "Thank you. Your message is with the service desk, and someone will get back to you. Goodbye."
-VOICEMAIL_RECORDED = "Thank you, your message was recorded. If it's urgent, please call again in a few minutes. Goodbye."
-VOICEMAIL_EMPTY = "I didn't hear a message."
-GOODBYE_AFTER_CALL = "Thanks for calling the service desk. Goodbye."
-
 
 @dataclass(frozen=True)
 class Line:
@@ -107,7 +94,7 @@ def next_agent(call_id: str, line: Line, attempt: int, can_call_back: bool) -> s
     """After an agent did not answer: say so, then the next agent, or the message/callback offer."""
     response = VoiceResponse()
     if attempt < len(line.destinations):
-        say(response, NEXT_AGENT, line)
+        say(response, replies.NEXT_AGENT, line)
     _connect(response, call_id, line, attempt, can_call_back)
     return str(response)
 
@@ -162,16 +149,16 @@ def _speech_gather(response: VoiceResponse, action: str, line: Line, hints: Sequ
 
 def _offer_fallback(response: VoiceResponse, call_id: str, line: Line, can_call_back: bool) -> None:
     if not can_call_back:
-        say(response, f"{ALL_BUSY} {OFFER_VOICEMAIL}", line)
+        say(response, f"{replies.ALL_BUSY} {replies.OFFER_VOICEMAIL}", line)
         _record(response, call_id, line)
         return
     gather = _speech_gather(response, url(line, "fallback", call_id), line, ("message", "leave a message", "call back", "call me back"))
-    say(gather, f"{ALL_BUSY} {OFFER_BOTH}", line)
+    say(gather, f"{replies.ALL_BUSY} {replies.OFFER_BOTH}", line)
 
 
 def record_voicemail(call_id: str, line: Line, preface: str = "") -> str:
     response = VoiceResponse()
-    say(response, f"{preface} {OFFER_VOICEMAIL}".strip(), line)
+    say(response, f"{preface} {replies.OFFER_VOICEMAIL}".strip(), line)
     _record(response, call_id, line)
     return str(response)
 
@@ -194,11 +181,6 @@ def goodbye(text: str, line: Line) -> str:
     return str(response)
 
 
-def callback_booked(number: str | None) -> str:
-    ending = f" at the number ending in {number[-4:]}" if number and len(number) >= 4 else ""
-    return f"I've asked the service desk to call you back{ending} as soon as someone is free. Goodbye."
-
-
 def whisper(text: str, call_id: str, attempt: int, line: Line) -> str:
     """What the agent hears before the call is bridged; the call connects when this document ends."""
     response = VoiceResponse()
@@ -212,8 +194,8 @@ def whisper(text: str, call_id: str, attempt: int, line: Line) -> str:
         action=url(line, "whisper/accept", call_id, attempt=attempt),
         method="POST",
     )
-    say(gather, f"{text} Press {line.whisper_accept_digit} to take this call.", line)
-    say(response, "No answer, passing the call on.", line)
+    say(gather, replies.whisper_accept_prompt(text, line.whisper_accept_digit), line)
+    say(response, replies.WHISPER_NO_ANSWER, line)
     response.hangup()
     return str(response)
 
@@ -222,7 +204,7 @@ def whisper_answer(accepted: bool, line: Line) -> str:
     """After the agent pressed a key: an empty document bridges the call, ``<Hangup>`` declines it."""
     response = VoiceResponse()
     if accepted:
-        say(response, "Connecting.", line)
+        say(response, replies.WHISPER_CONNECTING, line)
     else:
         response.hangup()
     return str(response)
@@ -231,20 +213,8 @@ def whisper_answer(accepted: bool, line: Line) -> str:
 def queue_wait(position: int | None, average_seconds: float | None, call_id: str, line: Line) -> str:
     """The caller's honest place in line, and a way out: press 1 to leave a message instead."""
     response = VoiceResponse()
-    if position is None or position < 1:
-        where = "You're in line for the service desk."
-    elif position == 1:
-        where = "You're next in line for the service desk."
-    else:
-        where = f"You're number {position} in line for the service desk."
-    if average_seconds and average_seconds >= 90:
-        wait = f" The average wait right now is about {round(average_seconds / 60)} minutes."
-    elif average_seconds and average_seconds > 0:
-        wait = " The average wait right now is under two minutes."
-    else:
-        wait = ""
     gather = response.gather(input="dtmf", num_digits=1, timeout=20, action=url(line, "queue/leave", call_id), method="POST")
-    say(gather, f"{where}{wait} If you'd rather leave a message, press 1 at any time.", line)
+    say(gather, replies.queue_position(position, average_seconds), line)
     return str(response)
 
 
@@ -253,7 +223,7 @@ def queue_leave(wants_out: bool, line: Line) -> str:
     if wants_out:
         response.leave()
     else:
-        say(response, "Okay, you're keeping your place in line.", line)
+        say(response, replies.KEEPING_PLACE, line)
     return str(response)
 
 

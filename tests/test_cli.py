@@ -35,7 +35,7 @@ def test_chat_answers_an_incident_question_with_status_eta_and_both_offers(db_en
 def test_chat_hands_off_on_a_request_for_a_person_and_prints_the_summary(db_env: dict[str, str]) -> None:
     result = run("chat", "--caller", "+15551230001", stdin="let me talk to a person\nthis line is never read\n", env=db_env)
     assert result.returncode == 0, result.stderr
-    assert "connecting you with a person" in result.stdout
+    assert "connecting you to a person" in result.stdout
     assert "warm-transfer summary" in result.stdout
     assert "Dana Whitfield" in result.stdout
     assert "Whisper:" in result.stdout
@@ -118,7 +118,7 @@ def test_every_command_accepts_config(db_env: dict[str, str], tmp_path: Path) ->
     config = tmp_path / "mine.toml"
     config.write_text('[general]\norganisation = "Acme help desk"\n')
     result = run("chat", "--config", str(config), stdin="", env=db_env)
-    assert "this is the Acme help desk assistant" in result.stdout
+    assert "it's the Acme help desk assistant" in result.stdout
     for command in (["assess", "--jsonl", "-"], ["serve"], ["incidents", "list"]):
         help_text = run(*command, "--help", env=db_env).stdout
         assert "--config" in help_text, command

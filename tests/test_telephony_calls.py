@@ -98,7 +98,7 @@ def test_asking_for_a_person_by_voice_rings_an_agent_who_hears_the_summary_first
     call = line.call()
     assert call.heard[0].startswith("Hi Dana") and "Email delivery delayed" in call.heard[0]
     call.say("I want to talk to a person")
-    assert "connecting you with a person" in call.heard[1] and call.heard[-1].startswith("Thanks for calling")
+    assert "connecting you to a person" in call.heard[1] and call.heard[-1].startswith("Thanks for calling")
     assert call.bridged_to == AGENT_1 and call.dial_statuses == ["completed"]
     whisper = call.agent_heard[0]
     assert "Asked for a person" in whisper and "Dana Whitfield" in whisper and "Finance" in whisper

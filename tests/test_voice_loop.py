@@ -92,7 +92,7 @@ def test_committed_sample_runs_to_a_handoff_with_replies_and_a_notification(tmp_
     assert said[0].startswith("frontdoor: Hi Dana")
     assert len(heard) == 2 and all(any("\uac00" <= ch <= "\ud7a3" for ch in line) for line in heard)
     assert "didn't catch that" in said[1]
-    assert "connecting you with a person" in said[2] and "will call you back shortly" in said[2]
+    assert "connecting you to a person" in said[2] and "will call you back shortly" in said[2]
     assert lines.index(heard[0]) < lines.index(said[1]) < lines.index(heard[1]) < lines.index(said[2])
     lengths = reply_seconds(out)
     assert len(lengths) == 3 and all(seconds > 1.5 for seconds in lengths)
@@ -159,7 +159,7 @@ def test_wake_phrase_gates_the_conversation(tmp_path: Path) -> None:
         out.writeframes(b"\x00\x00" * (rate // 2) + speech + b"\x00\x00" * int(rate * 5.5))
     woken = listen(tmp_path, *common, "--input", str(tmp_path / "woken.wav"), "--output-dir", str(tmp_path / "b"))
     assert woken.returncode == 0, woken.stderr
-    assert woken.stdout.splitlines()[1].startswith("frontdoor: Hi, this is the IT service desk assistant")
+    assert woken.stdout.splitlines()[1].startswith("frontdoor: Hi, it's the IT service desk assistant")
     assert woken.stdout.count("you: (silence)") == 2 and len(reply_seconds(tmp_path / "b")) == 3
 
 

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
+from frontdoor.conversation import replies
 from frontdoor.conversation.model import Decision
 from frontdoor.settings import Settings
 
@@ -14,9 +15,6 @@ log = logging.getLogger(__name__)
 PHONE_BRIDGE_PLUGINS = "frontdoor.phone_bridge"
 """Where a channel that can ring phones offers ``ring_employee_and_agent(settings, number, summary, call_id) -> sid``."""
 
-RING_SOON = "Your phone will ring in a moment: pick up and you'll be connected."
-CALL_BACK = "A person from the service desk has your details and will call you back shortly."
-COME_BACK = "A person from the service desk has your details and will get back to you shortly."
 
 
 @dataclass(frozen=True)
@@ -39,8 +37,8 @@ def hand_over(settings: Settings, decision: Decision, employee_number: str | Non
         try:
             ring_employee_and_agent = next(iter(entry_points(group=PHONE_BRIDGE_PLUGINS))).load()
             sid = ring_employee_and_agent(settings, employee_number, decision.summary, decision.call_id)
-            return DeskHandoff(f"{decision.say} {RING_SOON}", bridged=True, twilio_call_sid=sid)
+            return DeskHandoff(f"{decision.say} {replies.RING_SOON}", bridged=True, twilio_call_sid=sid)
         except Exception as exc:
             log.error("could not ring %s for call %s: %s", employee_number, decision.call_id, exc)
-    follow_up = CALL_BACK if employee_number else COME_BACK
+    follow_up = replies.CALL_BACK if employee_number else replies.COME_BACK
     return DeskHandoff(f"{decision.say} {follow_up}", bridged=False)

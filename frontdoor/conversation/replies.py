@@ -1,4 +1,8 @@
-"""Everything the assistant says, in one place: short, plain, honest sentences."""
+"""Everything the assistant says, in one place: short, plain, honest sentences.
+
+The conversation's replies come first, then what the phone line and the desk speaker say around a handoff
+(ringing agents, queues, voicemail, callbacks) and what agents hear. Channels take their sentences from here.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,19 @@ from typing import Sequence
 from frontdoor.handoff.signals import Reason
 
 _HANDOFF = {
-    "human_request": "Of course. I'm connecting you with a person at the service desk now, and I've passed on what you told me.",
-    "urgency": "That needs a person right away, so I'm putting you straight through to the service desk; I've passed on the details so you won't have to repeat them.",
-    "frustration": "Let me get you to a person who can sort this out. I've passed on everything you told me, so you won't have to repeat yourself.",
-    "no_progress": "I'm sorry I couldn't follow that. I'm connecting you with a person who can help, and I've passed on what you said.",
-    "failure": "I'm sorry, something went wrong on my side. I'm connecting you with a person at the service desk now.",
+    "human_request": "Of course. I'm connecting you to a person now, with what you told me.",
+    "urgency": "That needs a person now. I'm putting you straight through, with the details.",
+    "frustration": "Let me get you a person now. They'll have everything you said.",
+    "no_progress": "Sorry I couldn't follow. I'm connecting you to a person, with what you said.",
+    "failure": "Sorry, something went wrong on my side. I'm connecting you to a person now.",
 }
-_SECURITY = (
-    "That needs a person right away, so I'm putting you straight through to the security team at the service desk. "
-    "Until they pick up, please don't click anything else or type your password anywhere."
-)
+_SECURITY = "That needs a person now. I'm connecting you; meanwhile, don't click anything or type your password."
 
 
 def greeting(name: str | None, organisation: str, headlines: Sequence[str]) -> str:
-    hello = f"Hi {name.split()[0]}, this is the {organisation} assistant." if name else f"Hi, this is the {organisation} assistant."
-    notice = f" A heads-up: {' '.join(headlines)}" if headlines else ""
-    return f"{hello}{notice} What can I help you with? You can say 'agent' at any time to reach a person."
+    hello = f"Hi {name.split()[0]}, it's the {organisation} assistant." if name else f"Hi, it's the {organisation} assistant."
+    notice = f" Heads-up: {' '.join(headlines)}" if headlines else ""
+    return f"{hello}{notice} How can I help? Say 'agent' anytime for a person."
 
 
 def greeting_back() -> str:
@@ -106,3 +107,61 @@ def goodbye() -> str:
 def handoff(reason: Reason, acknowledgement: str, security: bool) -> str:
     body = _SECURITY if security else _HANDOFF[reason]
     return f"{acknowledgement} {body}".strip()
+
+
+# --- the phone line and the desk speaker around a handoff -----------------------------------------
+
+APOLOGY = _HANDOFF["failure"]
+NEXT_AGENT = "They couldn't pick up, so I'm trying someone else at the service desk. Please stay on the line."
+ALL_BUSY = "I'm sorry, nobody at the service desk could pick up right now."
+OFFER_BOTH = (
+    "To leave a message, press 1 or say 'message'. To have someone call you back at the number you're calling from, "
+    "press 2 or say 'call back'."
+)
+OFFER_VOICEMAIL = "Please leave a message after the tone with your name, a number to reach you, and what's wrong. Press the pound key when you're done."
+VOICEMAIL_PREFACE = "Okay."
+VOICEMAIL_AFTER_FAILURE = "I'm sorry, something went wrong on my side."
+VOICEMAIL_SAVED = "Thank you. Your message is with the service desk, and someone will get back to you. Goodbye."
+VOICEMAIL_RECORDED = "Thank you, your message was recorded. If it's urgent, please call again in a few minutes. Goodbye."
+VOICEMAIL_EMPTY = "I didn't hear a message."
+VOICEMAIL_EMPTY_NO_CALLBACK = "I didn't hear a message. Please call again, or email the service desk. Goodbye."
+GOODBYE_AFTER_CALL = "Thanks for calling the service desk. Goodbye."
+KEEPING_PLACE = "Okay, you're keeping your place in line."
+WHISPER_NO_ANSWER = "No answer, passing the call on."
+WHISPER_CONNECTING = "Connecting."
+GENERIC_WHISPER = "A caller is being transferred to you by the service desk assistant. Their details could not be loaded; please ask what they need."
+RING_SOON = "Your phone will ring in a moment: pick up and you'll be connected."
+CALL_BACK = "A person from the service desk has your details and will call you back shortly."
+COME_BACK = "A person from the service desk has your details and will get back to you shortly."
+
+
+def callback_booked(number: str | None) -> str:
+    ending = f" at the number ending in {number[-4:]}" if number and len(number) >= 4 else ""
+    return f"I've asked the service desk to call you back{ending} as soon as someone is free. Goodbye."
+
+
+def whisper_accept_prompt(whisper: str, digit: str) -> str:
+    return f"{whisper} Press {digit} to take this call."
+
+
+def queue_position(position: int | None, average_seconds: float | None) -> str:
+    """The caller's honest place in line and the average wait, and the way out."""
+    if position is None or position < 1:
+        where = "You're in line for the service desk."
+    elif position == 1:
+        where = "You're next in line for the service desk."
+    else:
+        where = f"You're number {position} in line for the service desk."
+    if average_seconds and average_seconds >= 90:
+        wait = f" The average wait right now is about {round(average_seconds / 60)} minutes."
+    elif average_seconds and average_seconds > 0:
+        wait = " The average wait right now is under two minutes."
+    else:
+        wait = ""
+    return f"{where}{wait} If you'd rather leave a message, press 1 at any time."
+
+
+def bridge_greeting(first_name: str | None) -> str:
+    """What the employee hears when frontdoor rings their phone after a desk-speaker handoff."""
+    who = f", {first_name}" if first_name else ""
+    return f"Hi{who}, it's the service desk assistant. I'm connecting you to a person now, with what you told me."
