@@ -57,12 +57,14 @@ class ConversationSettings:
     max_reprompts: int = 1
     low_confidence: float = 0.35
     repeat_caller_window_days: int = 7
+    act_threshold: float = 0.45
 
 
 @dataclass(frozen=True)
 class HandoffSettings:
     agents: tuple[str, ...] = ()
-    lexicon_file: str = ""
+    model_dir: str = ""
+    detector_file: str = ""
     human_request_threshold: float = 1.0
     security_threshold: float = 1.0
     frustration_threshold: float = 1.0
@@ -150,6 +152,14 @@ class Settings:
     def answers_file(self) -> Path:
         path = self.conversation.answers_file
         return Path(path).expanduser() if path else CONFIG_DIR / "answers.yaml"
+
+    @property
+    def model_dir(self) -> Path | None:
+        return Path(self.handoff.model_dir).expanduser() if self.handoff.model_dir else None
+
+    @property
+    def detector_file(self) -> Path:
+        return Path(self.handoff.detector_file).expanduser() if self.handoff.detector_file else CONFIG_DIR / "detector.yaml"
 
     @property
     def directory_file(self) -> Path:

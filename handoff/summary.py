@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 
-from frontdoor.handoff.signals import Assessment, Evidence
+from frontdoor.handoff.signals import Assessment, Evidence, evidence_from_dict
 
 WHISPER_WORD_LIMIT = 60
 ISSUE_WORD_LIMIT = 25
@@ -124,7 +124,7 @@ class WarmTransferSummary:
             reason=str(data.get("reason", "failure")),
             incident=IncidentNote(**incident) if incident else None,
             told=tuple(data.get("told", ())),
-            evidence=tuple(Evidence(**item) for item in data.get("evidence", ())),
+            evidence=tuple(evidence_from_dict(item) for item in data.get("evidence", ())),
             trajectory=tuple(TrajectoryPoint(**point) for point in data.get("trajectory", ())),
             seconds_on_line=float(data.get("seconds_on_line", 0.0)),
             do_not_ask=tuple(data.get("do_not_ask", ())),

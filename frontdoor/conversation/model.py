@@ -69,7 +69,15 @@ class RecordSurvey:
     request_type: str | None
 
 
-Effect = Subscribe | RecordSurvey
+@dataclass(frozen=True)
+class BookCallback:
+    """A person is to call ``phone_number`` back later."""
+
+    phone_number: str
+    note: str
+
+
+Effect = Subscribe | RecordSurvey | BookCallback
 
 
 @dataclass(frozen=True)
