@@ -30,6 +30,7 @@ from frontdoor.incidents.store import IncidentStore, add_subscription
 from frontdoor.settings import Settings
 from frontdoor.storage.calls import CallStore, StaleCall, StoredCall
 from frontdoor.storage.database import Database
+from frontdoor.storage.handoffs import request_callback
 from frontdoor.handoff.detector import LexiconError, load_detector
 from frontdoor.notify import HandoffNotice, HandoffNotifier
 from frontdoor.handoff.policy import PolicyThresholds
@@ -183,6 +184,11 @@ class CallService:
 
     def end_call(self, call_id: str, *, outcome: str) -> None:
         self.calls.end(call_id, outcome, self.clock())
+
+    def book_callback(self, call_id: str, number: str | None, note: str) -> None:
+        """Record that a person will call the caller back (a channel promised it): the console lists it."""
+        with self.database.transaction() as connection:
+            request_callback(connection, call_id, number, note, self.clock())
 
     def console_link(self, call_id: str) -> str:
         base = self.settings.twilio.public_url.rstrip("/")
