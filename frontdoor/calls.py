@@ -29,8 +29,9 @@ from frontdoor.errors import FrontdoorError, NotFoundError
 from frontdoor.incidents.board import IncidentBoard
 from frontdoor.incidents.store import IncidentStore, add_subscription
 from frontdoor.settings import Settings
-from frontdoor.storage.calls import CallStore, StaleCall, StoredCall, book_callback
+from frontdoor.storage.calls import CallStore, StaleCall, StoredCall
 from frontdoor.storage.database import Database
+from frontdoor.storage.handoffs import request_callback
 from frontdoor.notify import HandoffNotice, HandoffNotifier
 from frontdoor.handoff.policy import PolicyThresholds
 from frontdoor.handoff.summary import CallerCard, build_summary
@@ -175,12 +176,17 @@ class CallService:
             if isinstance(effect, Subscribe):
                 add_subscription(connection, effect.incident_id, effect.phone_number, outcome.state.call_id, now)
             elif isinstance(effect, BookCallback):
-                book_callback(connection, outcome.state.call_id, effect.phone_number, effect.note, now)
+                request_callback(connection, outcome.state.call_id, effect.phone_number, effect.note, now)
         if also is not None:
             also(connection, outcome.decision)
 
     def end_call(self, call_id: str, *, outcome: str) -> None:
         self.calls.end(call_id, outcome, self.clock())
+
+    def book_callback(self, call_id: str, number: str | None, note: str) -> None:
+        """Record that a person will call the caller back (a channel promised it): the console lists it."""
+        with self.database.transaction() as connection:
+            request_callback(connection, call_id, number, note, self.clock())
 
     def console_link(self, call_id: str) -> str:
         base = self.settings.twilio.public_url.rstrip("/")

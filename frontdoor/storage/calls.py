@@ -19,7 +19,6 @@ from frontdoor.conversation.state import CallState
 from frontdoor.errors import NotFoundError
 from frontdoor.storage.database import Database, insert_new
 from frontdoor.storage.schema import (
-    CallbackRequest,
     CallRecord,
     DecisionRecord,
     EvidenceRecord,
@@ -34,7 +33,6 @@ _DECISIONS = DecisionRecord.__table__
 _EVIDENCE = EvidenceRecord.__table__
 _HANDOFFS = HandoffRecord.__table__
 _SURVEY = SurveyAnswer.__table__
-_CALLBACKS = CallbackRequest.__table__
 
 _STATE = select(_CALLS.c.state, _CALLS.c.version).where(_CALLS.c.id == bindparam("call_id"))
 _STATE_FOR_UPDATE = _STATE.with_for_update()
@@ -170,9 +168,3 @@ class CallStore:
     def handoff(self, call_id: str) -> HandoffRecord | None:
         with self.database.reading() as session:
             return session.scalar(select(HandoffRecord).where(HandoffRecord.call_id == call_id))
-
-
-def book_callback(connection: Connection, call_id: str, number: str, note: str, now: datetime) -> bool:
-    """A person is to call the caller back (once per call); False when the call already has one."""
-    values = {"call_id": call_id, "phone_number": number, "note": note, "created_at": now}
-    return insert_new(connection, _CALLBACKS, values, ("call_id",))
