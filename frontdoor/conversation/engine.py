@@ -82,8 +82,9 @@ class ConversationEngine:
     def respond(self, state: CallState, turn: CallerTurn, now: datetime) -> Outcome:
         """Answer one caller turn."""
         facts = self._hear(state, turn, now)
-        _, step = decide(facts)
-        return self._carry_out(facts, self._keep_promises(facts, step), now)
+        policy, step = decide(facts)
+        outcome = self._carry_out(facts, self._keep_promises(facts, step), now)
+        return replace(outcome, decision=replace(outcome.decision, policy=policy))
 
     def fail_to_human(self, state: CallState, now: datetime, turn: CallerTurn | None = None) -> Outcome:
         """Something broke while handling ``turn``: record what was heard, apologise, hand off (reason ``failure``)."""
@@ -121,8 +122,9 @@ class ConversationEngine:
         state = replace(state, turns=(*state.turns, heard), assessments=(*state.assessments, assessment), pending=None, status="open")
         problem = is_problem_report(text)
         service = mentioned_service(text) or (mentioned_service(state.topic) if state.topic else None)
-        if text and (problem or service or assessment.act in {"report_problem", "ask_how_to", "request_service", "ask_status", "inform"}):
-            state = state if state.topic else replace(state, topic=redacted)
+        first_topic = False
+        if text and not state.topic and (problem or service or assessment.act in {"report_problem", "ask_how_to", "request_service", "ask_status", "inform"}):
+            state, first_topic = replace(state, topic=redacted), True
         return TurnFacts(
             state=state,
             heard=heard,
@@ -140,6 +142,7 @@ class ConversationEngine:
             answer=self.answers.find(text) if text else None,
             service=service,
             problem=problem,
+            first_topic=first_topic,
             rules=self.rules,
             organisation=self.organisation,
             now=now,
@@ -209,7 +212,7 @@ class ConversationEngine:
         summary = build_summary(
             call_id=state.call_id,
             caller=state.caller,
-            caller_turns=[t.text for t in state.turns if not t.silent],
+            caller_turns=[t.text for t in state.turns],
             assistant_replies=state.told,
             assessments=state.assessments,
             reason=reason,
@@ -217,6 +220,7 @@ class ConversationEngine:
             incident=self._incident_note(state, now),
             seconds_on_line=max(0.0, (now - state.started_at).total_seconds()),
             known_facts=self._known_facts(state),
+            system=_system(state),
         )
         state = replace(state, replies=(*state.replies, say))
         decision = Decision(
@@ -265,6 +269,11 @@ class ConversationEngine:
         if state.subscriptions:
             facts["texts when fixed"] = ", ".join(state.subscriptions)
         return facts
+
+
+def _system(state: CallState) -> str | None:
+    """The first system or service the caller named."""
+    return next((name for turn in state.turns if (name := mentioned_service(turn.text))), None)
 
 
 def _observation(turn: HeardTurn, text: str) -> TurnObservation:

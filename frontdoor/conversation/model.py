@@ -53,6 +53,8 @@ class Decision:
     evidence: tuple[Evidence, ...] = ()
     expecting: Expecting = Expecting.REQUEST
     hints: tuple[str, ...] = ()
+    policy: str = ""
+    """The dialogue policy that decided the turn (``policies.POLICIES``); empty for a greeting or a failure."""
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,8 @@ class TurnFacts:
     answer: Answer | None
     service: str | None
     problem: bool
+    first_topic: bool
+    """This turn gave the call its topic (nothing was said about a problem or question before)."""
     rules: ConversationSettings
     organisation: str
     now: datetime
@@ -278,7 +280,7 @@ def problem(f: TurnFacts) -> Step | None:
 def topic(f: TurnFacts) -> Step | None:
     if f.pending == "clarify" and says_something(f.text):
         return Step(say=replies.noted_offer(f.service), asking="offer_person")
-    if not f.state.has_asked("clarify"):
+    if f.first_topic and not f.state.has_asked("clarify"):
         return Step(say=replies.what_about(f.service), asking="clarify")
     return None
 
