@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, inspect, select, text
+from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from frontdoor.errors import ConfigError, StorageError
-from frontdoor.storage.schema import Base, SchemaVersion
+from frontdoor.storage.schema import Base, SchemaVersion, WriteProbe
+from frontdoor.storage.sqlitefile import DatabaseFile
 from frontdoor.storage.writelock import WriterLock
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,8 @@ Migration = Callable[[Session], None]
 # are made by ``create_all``; migrations change what already exists (add a column, backfill).
 MIGRATIONS: tuple[Migration, ...] = ()
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
+CONNECT_TIMEOUT_SECONDS = 3
+"""A PostgreSQL server that does not answer fails a webhook's read in seconds, well inside Twilio's 15 s."""
 
 
 class Database:
@@ -34,6 +39,9 @@ class Database:
 
     ``session()``/``reading()`` give ORM sessions; ``transaction()``/``read()`` give plain Core
     connections, several times cheaper per statement, for the hot path of a call.
+
+    A SQLite file is remembered as first opened: if it vanishes or another file takes its place,
+    every transaction raises ``DatabaseFileChanged`` instead of writing to a fresh, empty file.
     """
 
     def __init__(self, url: str) -> None:
@@ -43,6 +51,7 @@ class Database:
         self.read_engine = _create_sqlite_engine(url, make_url(url).database, immediate=False) if self.dialect == "sqlite" else self.engine
         self._readers = sessionmaker(self.read_engine, expire_on_commit=False)
         self._writer_lock = _writer_lock(self.engine)
+        self._file = _database_file(self.engine)
         self._prepare_schema()
 
     @property
@@ -52,26 +61,34 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back on error."""
+        self._check_file(writing=True)
         with self._writer_lock, self._orm_transaction(self._sessions) as session:
             yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A read-only transaction: on SQLite it does not wait for or hold the write lock."""
+        self._check_file(writing=False)
         with self._orm_transaction(self._readers) as session:
             yield session
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """``session()`` as a Core connection: committed when the block ends, rolled back on error."""
+        self._check_file(writing=True)
         with self._writer_lock, self._core_transaction(self.engine) as connection:
             yield connection
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """``reading()`` as a Core connection."""
+        self._check_file(writing=False)
         with self._core_transaction(self.read_engine) as connection:
             yield connection
+
+    def _check_file(self, writing: bool) -> None:
+        if self._file is not None:
+            self._file.check(writing)
 
     @contextmanager
     def _orm_transaction(self, sessions: sessionmaker[Session]) -> Iterator[Session]:
@@ -142,28 +159,51 @@ def _create_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
+        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         try:
-            return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args)
         except ModuleNotFoundError:
             raise ConfigError("PostgreSQL needs the psycopg driver: pip install 'frontdoor[postgres]'") from None
     raise ConfigError(f"'database.url': unsupported database {parsed.get_backend_name()!r} (use sqlite or postgresql)")
 
 
-def _writer_lock(engine: Engine) -> AbstractContextManager[object]:
-    """Writers of one SQLite file queue on a lock file; other databases need nothing."""
+def _sqlite_path(engine: Engine) -> Path | None:
+    """The SQLite file behind ``engine``; None for other databases and in-memory ones."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
-        return nullcontext()
-    return WriterLock(Path(database).expanduser().with_name(Path(database).name + ".writer-lock"))
+        return None
+    return Path(database).expanduser()
+
+
+def _writer_lock(engine: Engine) -> AbstractContextManager[object]:
+    """Writers of one SQLite file queue on a lock file; other databases need nothing."""
+    path = _sqlite_path(engine)
+    return nullcontext() if path is None else WriterLock(path.with_name(path.name + ".writer-lock"))
+
+
+def _database_file(engine: Engine) -> DatabaseFile | None:
+    path = _sqlite_path(engine)
+    return None if path is None else DatabaseFile.opened(path)
 
 
 def _create_sqlite_engine(url: str, database: str | None, immediate: bool = True) -> Engine:
+    """An engine whose connections open the file only if it exists (``mode=rw``): made here once, never again mid-run."""
+    file_uri = None
     if database and database != ":memory:":
+        path = Path(database).expanduser().absolute()
         try:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
         except OSError as exc:
-            raise StorageError(f"cannot create the folder for {database}: {exc.strerror}") from None
+            raise StorageError(f"cannot create the database file {database}: {exc.strerror}") from None
+        file_uri = f"{path.as_uri()}?mode=rw"
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    if file_uri is not None:
+
+        @event.listens_for(engine, "do_connect")
+        def _open_existing(dialect, record, cargs, cparams) -> sqlite3.Connection:  # type: ignore[no-untyped-def]
+            return sqlite3.connect(file_uri, uri=True, **cparams)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -210,7 +250,18 @@ def _insert_unless_present(dialect: str, table: Table, key: tuple[str, ...]) -> 
     return insert(table).on_conflict_do_nothing(index_elements=list(key)).returning(table.c[key[0]])
 
 
-def ping(database: Database) -> None:
-    """Raise ``StorageError`` when the database does not answer."""
-    with database.read() as connection:
-        connection.execute(text("SELECT 1"))
+def probe_write(database: Database, now: datetime) -> None:
+    """Write and commit one row now (``/healthz``); ``StorageError`` when the database cannot take it."""
+    try:
+        with database.transaction() as connection:
+            connection.execute(_probe_upsert(connection.dialect.name), {"id": 1, "checked_at": now})
+    except SQLAlchemyError as exc:
+        raise StorageError(f"database error: {_short(exc)}") from exc
+
+
+@lru_cache(maxsize=None)
+def _probe_upsert(dialect: str) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = WriteProbe.__table__
+    statement = insert(table)
+    return statement.on_conflict_do_update(index_elements=[table.c.id], set_={"checked_at": statement.excluded.checked_at})
