@@ -27,7 +27,7 @@ from frontdoor.conversation.state import CallState
 from frontdoor.errors import FrontdoorError, JournalError, StorageError
 from frontdoor.storage.calls import insert_call, insert_handoff
 from frontdoor.storage.database import Database, insert_new
-from frontdoor.storage.followups import finish, request_callback, save_voicemail
+from frontdoor.storage.followups import connected, finish, request_callback, save_voicemail
 from frontdoor.storage.journal import Journal, Record
 from frontdoor.storage.schema import ReplayedRecord
 
@@ -53,6 +53,11 @@ def handoff_record(call_id: str, reason: str, summary: dict[str, Any], at: datet
     return Record("handoff", call_id, at, {"reason": reason, "summary": summary})
 
 
+def connected_record(call_id: str, agent: str | None, at: datetime, queued_seconds: float | None = None) -> Record:
+    """A person took the call (``queued_seconds`` after the handoff began, from a queue)."""
+    return Record("connected", call_id, at, {"agent": agent, "queued_seconds": queued_seconds})
+
+
 def voicemail_record(call_id: str, recording_sid: str, recording_url: str, seconds: int | None, at: datetime) -> Record:
     return Record("voicemail", call_id, at, {"recording_sid": recording_sid, "recording_url": recording_url, "seconds": seconds})
 
@@ -74,6 +79,10 @@ def _write_handoff(connection: Connection, record: Record) -> None:
     insert_handoff(connection, record.call_id, record.data["reason"], dict(record.data["summary"]), record.at)
 
 
+def _write_connected(connection: Connection, record: Record) -> None:
+    connected(connection, record.call_id, record.data["agent"], record.at, record.data["queued_seconds"])
+
+
 def _write_voicemail(connection: Connection, record: Record) -> None:
     data = record.data
     save_voicemail(connection, record.call_id, data["recording_sid"], data["recording_url"], data["seconds"], record.at)
@@ -90,6 +99,7 @@ def _write_end(connection: Connection, record: Record) -> None:
 WRITERS: dict[str, Callable[[Connection, Record], None]] = {
     "call": _write_call,
     "handoff": _write_handoff,
+    "connected": _write_connected,
     "voicemail": _write_voicemail,
     "callback": _write_callback,
     "end": _write_end,

@@ -25,7 +25,7 @@ from frontdoor.calls import Also, AnsweredBefore, CallService
 from frontdoor.conversation import replies
 from frontdoor.conversation.model import Action, CallerTurn, Decision
 from frontdoor.errors import FrontdoorError, NotFoundError
-from frontdoor.keeper import call_record, callback_record, end_record, voicemail_record
+from frontdoor.keeper import call_record, callback_record, connected_record, end_record, voicemail_record
 from frontdoor.storage.journal import Record
 from frontdoor.telephony import records, twiml
 from frontdoor.telephony.security import (
@@ -173,12 +173,10 @@ class PhoneLine:
             log.info("retried webhook %s: repeating the stored reply", key)
         return previous
 
-    def _record(self, call_id: str, writes: tuple[Write, ...]) -> None:
-        """Record something the call can go on without; a database failure is logged, not fatal."""
+    def _record(self, call_id: str, writes: tuple[Write | Record, ...]) -> None:
+        """Record something the call can go on without; a failure to keep it is logged, not fatal."""
         try:
-            with self.service.database.transaction() as connection:
-                for write in writes:
-                    write(connection)
+            self.service.keeper.write(writes)
         except FrontdoorError as exc:
             log.error("could not record the agent's answer for call %s: %s", call_id, exc)
 
@@ -255,9 +253,9 @@ class PhoneLine:
             return ()
         return (partial(records.ringing, call_id=call_id, agent=self.line.destinations[attempt].label),)
 
-    def _connected(self, call_id: str, attempt: int, at: datetime, queued_seconds: float | None = None) -> tuple[Write, ...]:
+    def _connected(self, call_id: str, attempt: int, at: datetime, queued_seconds: float | None = None) -> tuple[Record, ...]:
         agent = self.line.destinations[attempt].label if attempt < len(self.line.destinations) else None
-        return (partial(records.connected, call_id=call_id, agent=agent, at=at, queued_seconds=queued_seconds),)
+        return (connected_record(call_id, agent, at, queued_seconds),)
 
     def whisper(self, params: WebhookParams, call_id: str) -> str:
         attempt = self._step("attempt")

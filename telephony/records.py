@@ -1,19 +1,20 @@
-"""What the phone line writes beyond the conversation: stored replies, ringing, connecting.
+"""What the phone line writes beyond the conversation: stored replies, agents being rung.
 
 Writers take the open ``Connection`` of the webhook's one transaction; ``stored_reply`` reads on its own.
-Voicemails, callback requests and the end of a call are the core's (``frontdoor.storage.followups``).
+A person taking the call, voicemails, callback requests and the end of a call are the core's
+(``frontdoor.storage.followups``): the journal keeps them while the database cannot be written.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, select
 
 from frontdoor.calls import AnsweredBefore
 from frontdoor.storage.database import Database, insert_new
-from frontdoor.storage.followups import change_call, change_handoff, locked_handoff, set_handoff_status
+from frontdoor.storage.followups import change_handoff, locked_handoff, set_handoff_status
 from frontdoor.storage.schema import CallRecord, HandoffRecord, WebhookReply
 from frontdoor.handoff.summary import WarmTransferSummary
 
@@ -23,8 +24,7 @@ _HANDOFFS = HandoffRecord.__table__
 _REPLIES = WebhookReply.__table__
 
 _REPLY = select(_REPLIES.c.body).where(_REPLIES.c.key == bindparam("key"))
-_CALL = select(_CALLS.c.caller_number, _CALLS.c.started_at, _CALLS.c.ended_at, _CALLS.c.outcome, _CALLS.c.automation_seconds,
-               _CALLS.c.seconds_to_person).where(_CALLS.c.id == bindparam("call_id"))
+_CALLER = select(_CALLS.c.caller_number).where(_CALLS.c.id == bindparam("call_id"))
 _HANDOFF_FACTS = select(_HANDOFFS.c.status, _HANDOFFS.c.summary).where(_HANDOFFS.c.call_id == bindparam("call_id"))
 
 
@@ -50,10 +50,9 @@ def store_reply(connection: Connection, key: str, body: str, now: datetime) -> N
 
 
 def call_facts(connection: Connection, call_id: str) -> CallFacts:
-    call = connection.execute(_CALL, {"call_id": call_id}).first()
     handoff = connection.execute(_HANDOFF_FACTS, {"call_id": call_id}).first()
     return CallFacts(
-        caller_number=call.caller_number if call is not None else None,
+        caller_number=connection.scalar(_CALLER, {"call_id": call_id}),
         handoff_status=handoff.status if handoff is not None else None,
         summary=WarmTransferSummary.from_dict(handoff.summary) if handoff is not None and handoff.summary else None,
     )
@@ -69,14 +68,3 @@ def ringing(connection: Connection, call_id: str, agent: str) -> None:
 def not_answered(connection: Connection, call_id: str, status: str) -> None:
     set_handoff_status(connection, call_id, status.replace("-", "_"))
 
-
-def connected(connection: Connection, call_id: str, agent: str | None, at: datetime, queued_seconds: float | None = None) -> None:
-    """A person took the call at ``at`` (or ``queued_seconds`` after the handoff began): connected, time to a person known."""
-    handoff = locked_handoff(connection, call_id)
-    if handoff is not None and queued_seconds is not None:
-        at = handoff.created_at + timedelta(seconds=queued_seconds)
-    if handoff is not None and handoff.status != "connected":
-        change_handoff(connection, handoff, status="connected", connected_at=at, **({"agent": agent} if agent else {}))
-    call = connection.execute(_CALL, {"call_id": call_id}).first()
-    if call is not None and call.seconds_to_person is None:
-        change_call(connection, call_id, seconds_to_person=max(0.0, (at - call.started_at).total_seconds()))

@@ -1,4 +1,4 @@
-"""What a call leaves for people after the assistant: voicemails, callback requests, how the call ended.
+"""What a call leaves for people after the assistant: a person taking it, voicemails, callback requests, how it ended.
 
 Writers take the open ``Connection`` of one transaction; each can run twice with the same effect
 (a retried webhook, a journal record replayed), so none is ever stored twice.
@@ -6,7 +6,7 @@ Writers take the open ``Connection`` of one transaction; each can run twice with
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
@@ -18,7 +18,7 @@ _HANDOFFS = HandoffRecord.__table__
 _VOICEMAILS = Voicemail.__table__
 _CALLBACKS = CallbackRequest.__table__
 
-_CALL_TIMES = select(_CALLS.c.started_at, _CALLS.c.ended_at, _CALLS.c.outcome, _CALLS.c.automation_seconds).where(
+_CALL_TIMES = select(_CALLS.c.started_at, _CALLS.c.ended_at, _CALLS.c.outcome, _CALLS.c.automation_seconds, _CALLS.c.seconds_to_person).where(
     _CALLS.c.id == bindparam("call_id")
 )
 _UPDATE_CALL = update(_CALLS).where(_CALLS.c.id == bindparam("b_call_id"))
@@ -32,6 +32,18 @@ _VOICEMAIL_ID = select(_VOICEMAILS.c.id).where(_VOICEMAILS.c.recording_sid == bi
 _CALLBACK_ID = select(_CALLBACKS.c.id).where(_CALLBACKS.c.call_id == bindparam("call_id"))
 
 _OUTCOMES = {"connected": "transferred", "voicemail": "voicemail", "callback": "callback"}
+
+
+def connected(connection: Connection, call_id: str, agent: str | None, at: datetime, queued_seconds: float | None = None) -> None:
+    """A person took the call at ``at`` (or ``queued_seconds`` after the handoff began): connected, time to a person known."""
+    handoff = locked_handoff(connection, call_id)
+    if handoff is not None and queued_seconds is not None:
+        at = handoff.created_at + timedelta(seconds=queued_seconds)
+    if handoff is not None and handoff.status != "connected":
+        change_handoff(connection, handoff, status="connected", connected_at=at, **({"agent": agent} if agent else {}))
+    call = connection.execute(_CALL_TIMES, {"call_id": call_id}).first()
+    if call is not None and call.seconds_to_person is None:
+        change_call(connection, call_id, seconds_to_person=max(0.0, (at - call.started_at).total_seconds()))
 
 
 def save_voicemail(connection: Connection, call_id: str, recording_sid: str, recording_url: str, seconds: int | None, now: datetime) -> None:
