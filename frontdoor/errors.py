@@ -46,3 +46,7 @@ class DatabaseFileChanged(StorageError):
 
 class JournalError(StorageError):
     """The local journal that keeps records while the database cannot be written cannot be written either."""
+
+
+class DatabaseUnavailable(StorageError):
+    """The database cannot be reached or written right now; it may come back."""

@@ -62,6 +62,8 @@ def _run_replay(args: argparse.Namespace, settings: Settings) -> int:
         print("another frontdoor process is replaying the journal right now; try again in a moment", file=sys.stderr)
         return 1
     print(f"replayed {report.replayed} records ({report.already_there} were in the database already, {report.refused} refused); {report.waiting} waiting")
+    if report.stopped:
+        print(f"stopped: the database cannot be written ({report.stopped})", file=sys.stderr)
     if report.refused:
         print("refused records and the rest of their calls wait: the log names each one and why", file=sys.stderr)
     return 1 if report.waiting else 0

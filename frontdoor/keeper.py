@@ -123,6 +123,8 @@ class ReplayReport:
     refused: int = 0
     waiting: int = 0
     busy: bool = False
+    stopped: str = ""
+    """Why the replay stopped early: the database still cannot be written."""
 
 
 class RecordKeeper:
@@ -182,7 +184,7 @@ class RecordKeeper:
                 continue
             except (StorageError, SQLAlchemyError) as exc:
                 log.info("database still unavailable (%s): %d journal records wait", exc, len(waiting) - index)
-                return ReplayReport(replayed, already, refused, len(waiting) - replayed - already)
+                return ReplayReport(replayed, already, refused, len(waiting) - replayed - already, stopped=str(exc))
             self.journal.mark_done(record)
             if first_time:
                 replayed += 1

@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,11 +31,12 @@ from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 
 from frontdoor.conversation import replies
-from frontdoor.settings import Settings
+from frontdoor.settings import Settings, load_settings
 from frontdoor.storage.database import Database
 from frontdoor.storage.schema import CallbackRequest, CallRecord, HandoffRecord, ReplayedRecord, Voicemail
 from test_telephony_calls import AGENT_1, AGENT_2, DANA, Phone, phone, phone_settings  # noqa: F401 - fixtures used by name
-from twilio_sim import Agent, SimulatedCall
+from test_telephony_gunicorn import AGENT, PUBLIC, TOKEN, server  # noqa: F401 - the gunicorn fixture, used by name
+from twilio_sim import Agent, HttpTransport, SimulatedCall, TwilioSimulator
 
 NOBODY = {AGENT_1: Agent("busy"), AGENT_2: Agent("no-answer")}
 APOLOGY = "something went wrong on my side"
@@ -104,8 +107,8 @@ def _chattr_works(tmp_path: Path, database_url: str) -> None:
         pytest.skip("chattr +i is not available here")
 
 
-sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-"""A fault of the SQLite file itself, or one the database kind does not change."""
+once = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+"""Run on one database only: the fault is the SQLite file's own, or does not depend on the database."""
 
 
 def sqlite_files(settings: Settings) -> list[Path]:
@@ -131,6 +134,14 @@ def one(database: Database, model, *where):  # type: ignore[no-untyped-def]
 def health(line: Phone) -> tuple[int, dict]:  # type: ignore[type-arg]
     response = line.app.test_client().get("/healthz")
     return response.status_code, json.loads(response.get_data(as_text=True))
+
+
+def recovered(line: Phone) -> None:
+    """``/healthz`` says 200 again within a few seconds of the database coming back."""
+    deadline = time.monotonic() + REPLAY_WAIT_SECONDS
+    while health(line)[0] != 200:
+        assert time.monotonic() < deadline, "/healthz still says the database cannot be written"
+        time.sleep(0.2)
 
 
 def replayed(line: Phone) -> None:
@@ -173,7 +184,7 @@ def test_database_down_mid_call_the_caller_reaches_agents_and_their_voicemail_is
         assert status == 503 and body["status"] == "degraded" and body["database"] == "cannot write"
         assert body["journal"]["waiting"] >= 4
         assert_no_secrets(body, line.service.settings)
-    assert health(line)[0] == 200
+    recovered(line)
     replayed(line)
     database = line.service.database
     assert one(database, Voicemail, Voicemail.call_id == call.sid).recording_sid == sid
@@ -203,6 +214,20 @@ def test_database_down_from_the_first_ring_the_call_row_is_journaled_before_what
     handoff = one(database, HandoffRecord, HandoffRecord.call_id == call.sid)
     assert (handoff.reason, handoff.status, handoff.agent) == ("failure", "connected", AGENT_2)
     assert count(database, ReplayedRecord, ReplayedRecord.call_id == call.sid) == len(kinds)
+
+
+def test_an_app_started_while_the_database_is_down_answers_and_keeps_its_promises_for_later(phone, phone_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = phone_settings()
+    Database(settings.database_url).dispose()
+    with Outage(settings):
+        line = phone(NOBODY, settings=settings)
+        call = line.call()
+        assert APOLOGY in call.heard[0] and call.dial_statuses == ["busy", "no-answer"]
+        sid = to_voicemail_after_nobody_answers(call)
+        assert health(line)[0] == 503
+    replayed(line)
+    assert one(line.service.database, Voicemail, Voicemail.call_id == call.sid).recording_sid == sid
+    assert one(line.service.database, CallRecord, CallRecord.id == call.sid).outcome == "voicemail"
 
 
 def test_a_callback_booked_while_the_database_is_down_is_kept_and_replayed_once(phone) -> None:  # type: ignore[no-untyped-def]
@@ -252,10 +277,77 @@ def test_when_neither_the_database_nor_the_journal_can_keep_a_message_the_caller
     assert replies.VOICEMAIL_SAVED not in call.heard
 
 
+def test_several_gunicorn_workers_journal_during_an_outage_and_each_message_lands_once(server: str, database_url: str) -> None:
+    twilio = TwilioSimulator(HttpTransport(server), TOKEN, PUBLIC, agents={AGENT: Agent("no-answer")})
+
+    def leave_a_message(caller: str) -> SimulatedCall:
+        call = twilio.call(caller)
+        to_voicemail_after_nobody_answers(call)
+        return call
+
+    settings = load_settings(environ={"FRONTDOOR_DATABASE_URL": database_url})
+    with Outage(settings), ThreadPoolExecutor(max_workers=6) as pool:
+        calls = list(pool.map(leave_a_message, [f"+1555123{n:04d}" for n in range(1, 13)]))
+    assert all(APOLOGY in call.heard[0] for call in calls)
+    database = Database(database_url)
+    try:
+        deadline = time.monotonic() + REPLAY_WAIT_SECONDS * 2
+        while count(database, Voicemail) < len(calls):
+            assert time.monotonic() < deadline, "the workers' replayers did not bring every message back"
+            time.sleep(0.25)
+        time.sleep(1.0)
+        assert count(database, Voicemail) == count(database, CallRecord) == count(database, HandoffRecord) == len(calls)
+        assert {row.call_id for row in _all(database, Voicemail)} == {call.sid for call in calls}
+    finally:
+        database.dispose()
+
+
+def _all(database: Database, model):  # type: ignore[no-untyped-def]
+    with database.reading() as session:
+        return session.scalars(select(model)).all()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A PostgreSQL address on 127.0.0.1 that accepts connections and never says a word (a hung server)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"postgresql+psycopg://frontdoor:secret@127.0.0.1:{listener.getsockname()[1]}/frontdoor?connect_timeout=1"
+    stop.set()
+    thread.join(timeout=5)
+    for connection in held:
+        connection.close()
+    listener.close()
+
+
+@once
+def test_a_database_server_that_hangs_does_not_hold_up_the_call_and_the_message_is_journaled(phone, phone_settings, silent_server: str) -> None:  # type: ignore[no-untyped-def]
+    line = phone(NOBODY, settings=phone_settings(FRONTDOOR_DATABASE_URL=silent_server))
+    call = line.call()
+    assert APOLOGY in call.heard[0] and call.dial_statuses == ["busy", "no-answer"]
+    to_voicemail_after_nobody_answers(call)
+    kinds = [record.kind for record in line.service.keeper.journal.backlog().records]
+    assert kinds == ["call", "handoff", "call", "voicemail", "end"]
+    status, body = health(line)
+    assert status == 503 and "secret" not in json.dumps(body)
+
+
 # --- the SQLite file is deleted or replaced -------------------------------------------------------
 
 
-@sqlite_only
+@once
 def test_a_deleted_sqlite_file_is_noticed_not_recreated_and_what_callers_were_told_survives_a_restart(phone, database_url: str) -> None:  # type: ignore[no-untyped-def]
     line = phone(NOBODY)
     call = line.call()
@@ -277,7 +369,7 @@ def test_a_deleted_sqlite_file_is_noticed_not_recreated_and_what_callers_were_to
     assert one(database, HandoffRecord, HandoffRecord.call_id == call.sid).status == "voicemail"
 
 
-@sqlite_only
+@once
 def test_a_sqlite_file_replaced_mid_run_is_not_written_until_restart_then_gets_the_journal(phone, database_url: str) -> None:  # type: ignore[no-untyped-def]
     line = phone(NOBODY)
     path = sqlite_files(line.service.settings)[0]
@@ -367,7 +459,7 @@ class MisbehavingFeed:
         return Handler
 
 
-@sqlite_only
+@once
 @pytest.mark.parametrize("mode", ["hang", "drip", "garbage", "wrong-types"])
 def test_a_misbehaving_incident_feed_never_holds_up_a_call(phone, phone_settings, database_url: str, mode: str) -> None:  # type: ignore[no-untyped-def]
     feed = MisbehavingFeed(mode)
@@ -392,7 +484,7 @@ def test_a_misbehaving_incident_feed_never_holds_up_a_call(phone, phone_settings
         feed.stop()
 
 
-@sqlite_only
+@once
 def test_a_broken_incident_file_edit_keeps_the_last_good_incidents(phone, phone_settings, database_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     incidents = tmp_path / "incidents.yaml"
     shutil.copy(Settings().incidents_file, incidents)

@@ -158,7 +158,7 @@ def test_journal_status_says_when_the_database_cannot_be_written(tmp_path: Path,
     said = capsys.readouterr().out
     assert "waiting: 3 records" in said and "database: cannot be written" in said
     assert main(["journal", "replay", "--config", str(config)]) == 1
-    assert "cannot open database" in capsys.readouterr().err
+    assert "stopped: the database cannot be written (cannot open database" in capsys.readouterr().err
 
 
 IMMUTABLE_SHM = """

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
+import time
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from functools import lru_cache
@@ -17,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from frontdoor.errors import ConfigError, StorageError
+from frontdoor.errors import ConfigError, DatabaseUnavailable, StorageError
 from frontdoor.storage.schema import Base, SchemaVersion, WriteProbe
 from frontdoor.storage.sqlitefile import DatabaseFile
 from frontdoor.storage.writelock import WriterLock
@@ -30,8 +32,10 @@ Migration = Callable[[Session], None]
 # are made by ``create_all``; migrations change what already exists (add a column, backfill).
 MIGRATIONS: tuple[Migration, ...] = ()
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
-CONNECT_TIMEOUT_SECONDS = 3
-"""A PostgreSQL server that does not answer fails a webhook's read in seconds, well inside Twilio's 15 s."""
+CONNECT_TIMEOUT_SECONDS = 2
+"""A PostgreSQL server that does not answer fails a connection in seconds (libpq may try twice: with TLS, then without)."""
+RECONNECT_AFTER_SECONDS = 5.0
+"""After a failed connection, uses fail at once for this long instead of each waiting for the server again."""
 
 
 class Database:
@@ -42,6 +46,8 @@ class Database:
 
     A SQLite file is remembered as first opened: if it vanishes or another file takes its place,
     every transaction raises ``DatabaseFileChanged`` instead of writing to a fresh, empty file.
+    A database that cannot be reached at open does not stop frontdoor from starting (calls still
+    go to people, promises to the journal): the schema is prepared at the first use that reaches it.
     """
 
     def __init__(self, url: str) -> None:
@@ -52,7 +58,13 @@ class Database:
         self._readers = sessionmaker(self.read_engine, expire_on_commit=False)
         self._writer_lock = _writer_lock(self.engine)
         self._file = _database_file(self.engine)
-        self._prepare_schema()
+        self._breaker = ConnectionBreaker(self.engine, _redacted(url)) if self.dialect == "postgresql" else None
+        self._prepared = False
+        self._preparing = threading.Lock()
+        try:
+            self._prepare()
+        except DatabaseUnavailable as exc:
+            log.error("%s; starting anyway, and trying again at each use", exc)
 
     @property
     def dialect(self) -> str:
@@ -61,34 +73,43 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back on error."""
-        self._check_file(writing=True)
-        with self._writer_lock, self._orm_transaction(self._sessions) as session:
+        self._ready(writing=True)
+        with self._writing_session() as session:
             yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A read-only transaction: on SQLite it does not wait for or hold the write lock."""
-        self._check_file(writing=False)
+        self._ready(writing=False)
         with self._orm_transaction(self._readers) as session:
             yield session
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """``session()`` as a Core connection: committed when the block ends, rolled back on error."""
-        self._check_file(writing=True)
+        self._ready(writing=True)
         with self._writer_lock, self._core_transaction(self.engine) as connection:
             yield connection
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """``reading()`` as a Core connection."""
-        self._check_file(writing=False)
+        self._ready(writing=False)
         with self._core_transaction(self.read_engine) as connection:
             yield connection
 
-    def _check_file(self, writing: bool) -> None:
+    def _ready(self, writing: bool) -> None:
+        if self._breaker is not None:
+            self._breaker.check()
         if self._file is not None:
             self._file.check(writing)
+        if not self._prepared:
+            self._prepare()
+
+    @contextmanager
+    def _writing_session(self) -> Iterator[Session]:
+        with self._writer_lock, self._orm_transaction(self._sessions) as session:
+            yield session
 
     @contextmanager
     def _orm_transaction(self, sessions: sessionmaker[Session]) -> Iterator[Session]:
@@ -117,11 +138,29 @@ class Database:
         self.engine.dispose()
         self.read_engine.dispose()
 
+    def _prepare(self) -> None:
+        """Create or upgrade the schema once; ``DatabaseUnavailable`` while the database cannot be reached or written."""
+        with self._preparing:
+            if self._prepared:
+                return
+            if self._file is not None:
+                try:
+                    self._file.check(writing=True)
+                except StorageError as exc:
+                    raise DatabaseUnavailable(str(exc)) from exc
+            try:
+                self._prepare_schema()
+            except StorageError as exc:
+                if isinstance(exc, DatabaseUnavailable) or not isinstance(exc.__cause__, OperationalError):
+                    raise
+                raise DatabaseUnavailable(f"cannot open database {_redacted(self.url)}: {exc}") from exc
+            self._prepared = True
+
     def _prepare_schema(self) -> None:
         try:
             existing = inspect(self.engine).has_table(SchemaVersion.__tablename__)
             Base.metadata.create_all(self.engine)
-            with self.session() as session:
+            with self._writing_session() as session:
                 row = session.scalar(select(SchemaVersion).with_for_update()) if existing else None
                 if row is None:
                     session.add(SchemaVersion(id=1, version=SCHEMA_VERSION))
@@ -135,7 +174,7 @@ class Database:
                     migration(session)
                 row.version = SCHEMA_VERSION
         except OperationalError as exc:
-            raise StorageError(f"cannot open database {_redacted(self.url)}: {_short(exc)}") from exc
+            raise DatabaseUnavailable(f"cannot open database {_redacted(self.url)}: {_short(exc)}") from exc
         except SQLAlchemyError as exc:
             if "already exists" in str(exc) or (isinstance(exc, IntegrityError) and "schema_version" in str(exc)):
                 self._prepare_schema_after_race()
@@ -144,9 +183,36 @@ class Database:
 
     def _prepare_schema_after_race(self) -> None:
         """Another process created the schema at the same moment; its work is ours."""
-        with self.session() as session:
+        with self._writing_session() as session:
             if session.scalar(select(SchemaVersion)) is None:
                 session.add(SchemaVersion(id=1, version=SCHEMA_VERSION))
+
+
+class ConnectionBreaker:
+    """Remembers a failed connection to the server for ``RECONNECT_AFTER_SECONDS``, so a webhook waits for a dead or hung
+    server once, not at every read and write (Twilio gives a webhook 15 s)."""
+
+    def __init__(self, engine: Engine, name: str, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.name = name
+        self.monotonic = monotonic
+        self._down_until = 0.0
+        self._reason = ""
+        event.listen(engine, "do_connect", self._connect)
+
+    def check(self) -> None:
+        wait = self._down_until - self.monotonic() if self._down_until else 0.0
+        if wait > 0:
+            raise DatabaseUnavailable(f"cannot open database {self.name}: {self._reason} (trying again in {wait:.0f} s)")
+
+    def _connect(self, dialect, record, cargs, cparams):  # type: ignore[no-untyped-def]
+        try:
+            connection = dialect.connect(*cargs, **cparams)
+        except Exception as exc:
+            self._reason = _short(exc)
+            self._down_until = self.monotonic() + RECONNECT_AFTER_SECONDS
+            raise
+        self._down_until = 0.0
+        return connection
 
 
 def _create_engine(url: str) -> Engine:
@@ -192,8 +258,9 @@ def _create_sqlite_engine(url: str, database: str | None, immediate: bool = True
     if database and database != ":memory:":
         path = Path(database).expanduser().absolute()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
         except OSError as exc:
             raise StorageError(f"cannot create the database file {database}: {exc.strerror}") from None
         file_uri = f"{path.as_uri()}?mode=rw"
