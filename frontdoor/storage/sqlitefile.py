@@ -19,29 +19,23 @@ from frontdoor.errors import DatabaseFileChanged, StorageError
 
 @dataclass(frozen=True)
 class DatabaseFile:
-    path: Path
+    path: str
     identity: tuple[int, int]
 
     @classmethod
     def opened(cls, path: Path) -> DatabaseFile:
-        return cls(path, _identity(path))
-
-    @property
-    def companions(self) -> tuple[Path, Path]:
-        """SQLite's write-ahead log and its shared-memory index, beside the file."""
-        return self.path.with_name(self.path.name + "-wal"), self.path.with_name(self.path.name + "-shm")
+        return cls(str(path), _identity(str(path)))
 
     def check(self, writing: bool) -> None:
         """Raise unless the file is the one first opened and can be written (for readers: its shared-memory index)."""
         if _identity(self.path) != self.identity:
             raise DatabaseFileChanged(f"the database file {self.path} was replaced while frontdoor ran; nothing is written to it until it is restored")
-        wal, shm = self.companions
-        for path in (self.path, wal, shm) if writing else (shm,):
-            if not os.access(path, os.W_OK) and path.exists():
+        for path in (self.path, self.path + "-wal", self.path + "-shm") if writing else (self.path + "-shm",):
+            if not os.access(path, os.W_OK) and os.path.exists(path):
                 raise StorageError(f"the database file {path} cannot be written (read-only or immutable)")
 
 
-def _identity(path: Path) -> tuple[int, int]:
+def _identity(path: str) -> tuple[int, int]:
     try:
         found = os.stat(path)
     except FileNotFoundError:
