@@ -96,7 +96,7 @@ def _write_end(connection: Connection, record: Record) -> None:
     finish(connection, record.call_id, record.data["call_status"], record.at)
 
 
-WRITERS: dict[str, Callable[[Connection, Record], None]] = {
+_WRITERS: dict[str, Callable[[Connection, Record], None]] = {
     "call": _write_call,
     "handoff": _write_handoff,
     "connected": _write_connected,
@@ -106,9 +106,9 @@ WRITERS: dict[str, Callable[[Connection, Record], None]] = {
 }
 
 
-def write_one(connection: Connection, write: Write | Record) -> None:
+def _write_one(connection: Connection, write: Write | Record) -> None:
     if isinstance(write, Record):
-        WRITERS[write.kind](connection, write)
+        _WRITERS[write.kind](connection, write)
     else:
         write(connection)
 
@@ -143,7 +143,7 @@ class RecordKeeper:
         try:
             with self.database.transaction() as connection:
                 for write in writes:
-                    write_one(connection, write)
+                    _write_one(connection, write)
             return "database"
         except (StorageError, SQLAlchemyError) as exc:
             if not records:
@@ -173,9 +173,10 @@ class RecordKeeper:
                 continue
             try:
                 with self.database.transaction() as connection:
-                    first_time = insert_new(connection, _REPLAYED, {"id": record.id, "kind": record.kind, "call_id": record.call_id, "replayed_at": now}, ("id",))
+                    marker = {"id": record.id, "kind": record.kind, "call_id": record.call_id, "replayed_at": now}
+                    first_time = insert_new(connection, _REPLAYED, marker, ("id",))
                     if first_time:
-                        write_one(connection, record)
+                        _write_one(connection, record)
             except (IntegrityError, DataError, KeyError, TypeError, ValueError) as exc:
                 log.error("journal record %s (%s of call %s) is refused by the database: %s; the call's later records wait",
                           record.id, record.kind, record.call_id, exc)

@@ -257,7 +257,7 @@ def test_the_app_replays_the_journal_by_itself_once_the_database_is_back(phone) 
     assert count(line.service.database, Voicemail, Voicemail.call_id == call.sid) == 1
 
 
-def test_when_neither_the_database_nor_the_journal_can_keep_a_message_the_caller_is_told_so(phone, database_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_when_neither_the_database_nor_the_journal_can_keep_a_message_the_caller_is_told_so(phone) -> None:  # type: ignore[no-untyped-def]
     line = phone(NOBODY)
     journal = line.service.keeper.journal.directory
     journal.mkdir(parents=True, exist_ok=True)
@@ -348,7 +348,7 @@ def test_a_database_server_that_hangs_does_not_hold_up_the_call_and_the_message_
 
 
 @once
-def test_a_deleted_sqlite_file_is_noticed_not_recreated_and_what_callers_were_told_survives_a_restart(phone, database_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_deleted_sqlite_file_is_noticed_not_recreated_and_what_callers_were_told_survives_a_restart(phone) -> None:  # type: ignore[no-untyped-def]
     line = phone(NOBODY)
     call = line.call()
     for path in sqlite_files(line.service.settings):
@@ -370,7 +370,7 @@ def test_a_deleted_sqlite_file_is_noticed_not_recreated_and_what_callers_were_to
 
 
 @once
-def test_a_sqlite_file_replaced_mid_run_is_not_written_until_restart_then_gets_the_journal(phone, database_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_sqlite_file_replaced_mid_run_is_not_written_until_restart_then_gets_the_journal(phone) -> None:  # type: ignore[no-untyped-def]
     line = phone(NOBODY)
     path = sqlite_files(line.service.settings)[0]
     backup = path.with_name("backup.db")
@@ -461,7 +461,7 @@ class MisbehavingFeed:
 
 @once
 @pytest.mark.parametrize("mode", ["hang", "drip", "garbage", "wrong-types"])
-def test_a_misbehaving_incident_feed_never_holds_up_a_call(phone, phone_settings, database_url: str, mode: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_misbehaving_incident_feed_never_holds_up_a_call(phone, phone_settings, mode: str) -> None:  # type: ignore[no-untyped-def]
     feed = MisbehavingFeed(mode)
     try:
         settings = phone_settings(FRONTDOOR_INCIDENTS_FEED_URL=feed.url, FRONTDOOR_INCIDENTS_FEED_TIMEOUT_SECONDS="0.5")
@@ -485,7 +485,7 @@ def test_a_misbehaving_incident_feed_never_holds_up_a_call(phone, phone_settings
 
 
 @once
-def test_a_broken_incident_file_edit_keeps_the_last_good_incidents(phone, phone_settings, database_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_incident_file_edit_keeps_the_last_good_incidents(phone, phone_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     incidents = tmp_path / "incidents.yaml"
     shutil.copy(Settings().incidents_file, incidents)
     line = phone(settings=phone_settings(FRONTDOOR_INCIDENTS_FILE=str(incidents)))
