@@ -180,6 +180,8 @@ def test_database_down_mid_call_the_caller_reaches_agents_and_their_voicemail_is
         assert any(APOLOGY in said for said in call.heard)
         assert call.dial_statuses == ["busy", "no-answer"], "the failure handoff rings every agent"
         sid = to_voicemail_after_nobody_answers(call)
+        message = next(request for request in line.twilio.requests if "/twilio/voicemail" in request.url)
+        assert line.twilio.replay(message).body == message.reply.body, "Twilio's retry of the message is answered the same"
         status, body = health(line)
         assert status == 503 and body["status"] == "degraded" and body["database"] == "cannot write"
         assert body["journal"]["waiting"] >= 4
