@@ -1,8 +1,8 @@
 """The handoff detector: the trained model's reading of each turn, plus what is known about the call.
 
 Per turn, the model (``understanding.model``) gives each signal's probability; above a floor it
-becomes evidence (``config/detector.yaml``). Long turns are also read in windows, so a request at
-the end of a long description counts in full. Call features add evidence of their own: the caller
+becomes evidence (``config/detector.yaml``). The last words of a long turn are also read on their
+own, so a request at the end of a long description counts in full. Call features add evidence of their own: the caller
 repeating themselves, silence, low recogniser confidence, re-prompts, repeat calls, VIP callers, a
 matched major incident, prosody. Each signal's running total decays from turn to turn. One rule does
 not wait for the model: a turn made only of person words ("agent agent", "a real person please") is
@@ -24,7 +24,7 @@ DISTRESS_PROBABILITY = 0.5
 RESTATING_ACTS = frozenset({"report_problem", "inform", "unclear", "request_service"})
 """Acts of a turn that restates the problem; a question, a yes or a goodbye that shares words with an earlier turn is no repetition."""
 EXPLAINED_WORDS = 3
-MAX_WORDS_TO_TRY = 16
+MAX_WORDS_TO_TRY = 8
 
 
 @dataclass(frozen=True)
@@ -102,19 +102,17 @@ class ModelDetector:
         return Evidence(evidence.signal, evidence.kind, what, evidence.weight, evidence.turn, evidence.probability, moved, sounds_like)
 
     def _read(self, text: str, tokens: Sequence[str]) -> _Read:
+        """The whole turn; for a long turn also its last words, where a request for a person tends to come."""
         texts = [text]
-        size = self.config.model.window_words
         spoken = text.split()
-        if len(spoken) > size + size // 2:
-            step = size // 2
-            texts.extend(" ".join(spoken[start : start + size]) for start in range(0, len(spoken) - step, step))
+        if len(spoken) > self.config.model.window_words:
+            texts.append(" ".join(spoken[-self.config.model.window_words :]))
         readings = self.model.read_many(texts)
         probability = {}
         source = {}
         for signal in SIGNALS:
-            # Windows only raise a request for a person: other signals need the whole turn's context ("not urgent").
-            pool = range(len(readings)) if signal == "human_request" else range(1)
-            best = max(pool, key=lambda i: readings[i].signals[signal])
+            # The tail only raises a request for a person: other signals need the whole turn's context ("not urgent").
+            best = max(range(len(readings)) if signal == "human_request" else range(1), key=lambda i: readings[i].signals[signal])
             probability[signal] = readings[best].signals[signal]
             source[signal] = texts[best]
         return _Read(readings[0], probability, source)

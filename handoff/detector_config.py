@@ -119,6 +119,7 @@ def load_detector_config(path: Path | None = None) -> DetectorConfig:
     try:
         return DetectorConfig.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        errors = exc.errors()
+        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])  # a misspelt key, before what it leaves missing
         where = ".".join(str(part) for part in error["loc"]) or "(top level)"
         raise DetectorConfigError(f"{path}: {where}: {error['msg']}") from None

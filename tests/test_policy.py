@@ -10,14 +10,14 @@ def assessment(
     human_request: float = 0.0,
     frustration: float = 0.0,
     urgency: float = 0.0,
+    security: float = 0.0,
     *,
     evidence: tuple[Evidence, ...] = (),
-    security: bool = False,
     distress: bool = False,
     turn: int = 0,
 ) -> Assessment:
-    totals = Scores(human_request, frustration, urgency)
-    return Assessment(turn, totals, totals, evidence, security, distress)
+    totals = Scores(human_request, frustration, urgency, security)
+    return Assessment(turn, totals, totals, evidence, security > 0, distress)
 
 
 DEFAULT = PolicyThresholds()
@@ -33,12 +33,12 @@ def test_below_every_threshold_is_no_handoff() -> None:
 
 
 def test_request_for_a_person_wins_over_everything() -> None:
-    verdict = decide_handoff([assessment(1.0, 3.0, 3.0, security=True)], DEFAULT)
+    verdict = decide_handoff([assessment(1.0, 3.0, 3.0, 3.0)], DEFAULT)
     assert (verdict.handoff, verdict.reason, verdict.security) == (True, "human_request", False)
 
 
-def test_security_urgency_wins_over_frustration() -> None:
-    verdict = decide_handoff([assessment(0.0, 2.0, 1.0, security=True)], DEFAULT)
+def test_a_security_emergency_wins_over_frustration_and_is_urgency_flagged_security() -> None:
+    verdict = decide_handoff([assessment(0.0, 2.0, 0.0, 1.0)], DEFAULT)
     assert (verdict.reason, verdict.security) == ("urgency", True)
 
 
@@ -62,7 +62,8 @@ def test_thresholds_come_from_the_caller() -> None:
     assert decide_handoff([assessment(0.0, 1.5, 0.0)], strict).handoff is False
     assert decide_handoff([assessment(0.0, 0.0, 0.6)], strict).reason == "urgency"
     lenient_security = PolicyThresholds(security=0.5, urgency=5.0)
-    assert decide_handoff([assessment(0.0, 0.0, 0.6, security=True)], lenient_security).security
+    assert decide_handoff([assessment(0.0, 0.0, 0.0, 0.6)], lenient_security).security
+    assert not decide_handoff([assessment(0.0, 0.0, 0.0, 0.6)], DEFAULT).handoff
 
 
 def test_evidence_is_the_reasons_own_most_weighty_first_and_positive_only() -> None:
@@ -78,13 +79,13 @@ def test_evidence_is_the_reasons_own_most_weighty_first_and_positive_only() -> N
     assert [e.what for e in verdict.evidence] == ['"ridiculous"', '"annoying"', "repeats turn 0"]
 
 
-def test_security_evidence_comes_first_for_a_security_handoff() -> None:
+def test_a_security_handoff_carries_the_security_evidence_not_the_urgency() -> None:
     items = (
-        Evidence("urgency", "deadline", '"by three"', 0.6, 0),
-        Evidence("urgency", "security", '"clicked a link"', 0.5, 0),
+        Evidence("urgency", "model", '"by three"', 0.9, 0),
+        Evidence("security", "model", '"clicked a link"', 1.2, 0),
     )
-    verdict = decide_handoff([assessment(0.0, 0.0, 1.1, evidence=items, security=True)], DEFAULT)
-    assert verdict.evidence[0].kind == "security"
+    verdict = decide_handoff([assessment(0.0, 0.0, 0.9, 1.2, evidence=items)], DEFAULT)
+    assert [e.what for e in verdict.evidence] == ['"clicked a link"']
 
 
 def test_distress_anywhere_in_the_call_is_carried_in_the_verdict() -> None:

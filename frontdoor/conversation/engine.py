@@ -48,6 +48,8 @@ class IncidentSource(Protocol):
 
     def hints(self) -> tuple[str, ...]: ...
 
+    def maintenance(self) -> list[Incident]: ...
+
 
 class ConversationEngine:
     """The rules of a frontdoor conversation, with the knowledge they consult."""
@@ -106,6 +108,8 @@ class ConversationEngine:
         matches = self.board.match(text) if text else []
         in_effect = next((m.incident for m in matches if m.incident.in_effect(now)), None)
         upcoming = next((m.incident for m in matches if not m.incident.in_effect(now)), None)
+        if upcoming is None and "maintenance" in text.split():
+            upcoming = next((i for i in self.board.maintenance() if not i.in_effect(now)), None)
         assessment = self.detector.assess(
             _observation(heard, text),
             [_observation(t, " ".join(words(t.text))) for t in state.turns],
@@ -207,7 +211,7 @@ class ConversationEngine:
         security = verdict is not None and verdict.security and reason == "urgency"
         ack = acknowledgement(verdict) if verdict is not None and verdict.handoff else ""
         say = replies.handoff(reason, ack, security=security)
-        explained = tuple(self._explained(state, item) for item in evidence)
+        explained = tuple(self._explained(state, item) if i == 0 else item for i, item in enumerate(evidence))
         state = replace(state, status="handed_off", handoff_reason=reason, pending=None)
         summary = build_summary(
             call_id=state.call_id,

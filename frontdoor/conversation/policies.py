@@ -142,7 +142,8 @@ def silence(f: TurnFacts) -> Step | None:
 def accepted_offer(f: TurnFacts) -> Step | None:
     if f.pending != "offer_person" or f.problem:
         return None
-    if not (f.said("yes") or (not f.act_sure and is_affirmative(f.text))):
+    yes = f.said("yes") or (not f.act_sure and is_affirmative(f.text) and len(f.text.split()) <= 3)
+    if not yes or is_closing(f.text):
         return None
     return handoff("human_request", Evidence("human_request", "accepted_offer", f'"{f.heard.text}" to the offer of a person', 1.0, f.index))
 
@@ -177,6 +178,8 @@ def declined_offer(f: TurnFacts) -> Step | None:
         return None
     if not (f.said("no") or (is_negative(f.text) and not says_something(_without_no(f.text)))):
         return None
+    if f.state.has_asked("anything_else"):
+        return Step(say=replies.declined_again())
     return Step(say=replies.declined(), asking="anything_else")
 
 
@@ -191,14 +194,12 @@ def goodbye(f: TurnFacts) -> Step | None:
 
 def not_understood(f: TurnFacts) -> Step | None:
     greeted_again = is_greeting(f.text) and f.state.has_asked("greeted_back")
-    fragment = not says_something(f.text) and f.pending != "clarify" and not f.said(*_SHORT_ANSWERS)
+    fragment = not says_something(f.text) and f.pending != "clarify" and f.act in ("inform", "unclear")
     unclear = f.heard.misunderstood or f.said("unclear") or fragment
     if greeted_again or (unclear and f.answer is None and f.incident is None):
         return _reprompt_or_handoff(f, silent=False)
     return None
 
-
-_SHORT_ANSWERS = ("yes", "no", "goodbye", "greeting", "text_me", "call_me_later", "request_person", "bot_check", "ask_status")
 
 
 def bot_check(f: TurnFacts) -> Step | None:
@@ -272,6 +273,8 @@ def problem(f: TurnFacts) -> Step | None:
         return None
     if f.answer is not None and f.answer.type not in QUESTION_ONLY_ANSWERS:
         return Step(say=f"{f.answer.say} {replies.agent_reminder()}", helped=True, told=(f.answer.say,), request_type=f.answer.type)
+    if f.state.incidents:
+        return Step(say=replies.still_not_working(), asking="offer_person", request_type="problem_report")
     if not f.state.has_asked("clarify") and f.pending != "clarify":
         return Step(say=replies.clarify(f.service), asking="clarify", request_type="problem_report")
     return Step(say=replies.no_known_problem(f.service), asking="offer_person", request_type="problem_report")

@@ -72,6 +72,10 @@ def clarify(service: str | None) -> str:
     return f"Sorry to hear that. What exactly happens{thing}: an error message, or does it not start at all?"
 
 
+def still_not_working() -> str:
+    return "Sorry it's still giving you trouble. A person can dig into it with you: shall I connect you?"
+
+
 def what_about(service: str | None) -> str:
     if service:
         return f"Sure. What about {service} can I help with?"
@@ -102,6 +106,10 @@ def also_incident(headline: str) -> str:
 
 def declined() -> str:
     return "Okay. What else can I help with?"
+
+
+def declined_again() -> str:
+    return "Okay. I'm here if there's anything else."
 
 
 def anything_else() -> str:

@@ -89,6 +89,11 @@ class IncidentBoard:
         """Active major and critical incidents, worst first: mentioned in the greeting."""
         return [incident for incident in self.active() if incident.severity >= IMPACTS.index("major") and incident.status != "maintenance"]
 
+    def maintenance(self) -> list[Incident]:
+        """Planned maintenance not yet over, soonest first."""
+        planned = [i for i in self.active() if i.status == "maintenance"]
+        return sorted(planned, key=lambda i: i.started or datetime.min.replace(tzinfo=timezone.utc))
+
     def hints(self) -> tuple[str, ...]:
         """Service names and aliases to help speech recognition."""
         return tuple(dict.fromkeys(name for incident in self.active() for name in incident.services))
