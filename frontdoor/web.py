@@ -11,9 +11,10 @@ import logging
 from importlib.metadata import entry_points
 
 from flask import Flask, jsonify
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from frontdoor.calls import CallService
-from frontdoor.errors import FrontdoorError
+from frontdoor.errors import ConfigError, FrontdoorError
 from frontdoor.outbox import OutboxCourier, load_sender
 from frontdoor.settings import Settings, load_settings
 from frontdoor.storage.database import ping
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, service: CallService | None = N
     app = Flask("frontdoor")
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.extensions["frontdoor"] = service
+    trust_proxies(app, settings.web.trusted_proxy_count)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
@@ -44,3 +46,11 @@ def create_app(settings: Settings | None = None, service: CallService | None = N
     if load_sender(settings) is not None:
         app.extensions["frontdoor-outbox"] = OutboxCourier(settings, service.database, clock=service.clock).start()
     return app
+
+
+def trust_proxies(app: Flask, count: int) -> None:
+    """Believe ``X-Forwarded-For/-Proto/-Host/-Port`` as set by the ``count`` proxies in front (0: believe none)."""
+    if count < 0:
+        raise ConfigError("'web.trusted_proxy_count': must be 0 (no proxy) or more")
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)  # type: ignore[method-assign]
