@@ -1,4 +1,4 @@
-"""What every console view needs: the call service, the console users, the clock."""
+"""What every console view needs: the call service, the console users and their sessions and sign-ins, the clock."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 
-from frontdoor.settings import Settings
+from frontdoor.console.sessions import ConsoleSessions
+from frontdoor.console.signin import SignInCheck
 from frontdoor.console.users import ConsoleUsers
+from frontdoor.settings import Settings
 
 if TYPE_CHECKING:
     from frontdoor.calls import CallService
@@ -21,6 +23,8 @@ EXTENSION = "frontdoor_console"
 class Console:
     service: CallService
     users: ConsoleUsers
+    sessions: ConsoleSessions
+    sign_ins: SignInCheck
 
     @property
     def settings(self) -> Settings:
