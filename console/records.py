@@ -130,7 +130,7 @@ def _caller(call: CallRecord) -> Caller:
 
 def queue(database: Database, now: datetime, limit: int = 50) -> list[QueueEntry]:
     """The latest handoffs, newest first, with how long each caller has waited (until connected or gone)."""
-    with database.session() as session:
+    with database.reading() as session:
         rows = session.execute(
             select(HandoffRecord, CallRecord)
             .join(CallRecord, CallRecord.id == HandoffRecord.call_id)
@@ -158,7 +158,7 @@ def queue(database: Database, now: datetime, limit: int = 50) -> list[QueueEntry
 
 def handoff_view(database: Database, call_id: str) -> HandoffView:
     """A handoff with its whole pathway: every line of the call, the evidence and the decisions per turn."""
-    with database.session() as session:
+    with database.reading() as session:
         found = session.execute(
             select(HandoffRecord, CallRecord).join(CallRecord, CallRecord.id == HandoffRecord.call_id).where(HandoffRecord.call_id == call_id)
         ).first()
@@ -207,7 +207,7 @@ def _steps(turns: list[TurnRecord], evidence: list[EvidenceRecord], decisions: l
 
 def open_follow_ups(database: Database) -> list[FollowUp]:
     """Callback requests and voicemails nobody has marked done, oldest first."""
-    with database.session() as session:
+    with database.reading() as session:
         callbacks = session.execute(
             select(CallbackRequest, CallRecord).join(CallRecord, CallRecord.id == CallbackRequest.call_id).where(CallbackRequest.done_at.is_(None))
         ).all()
@@ -240,7 +240,7 @@ def mark_done(database: Database, kind: FollowUpKind, item_id: int, who: str, no
 
 def insight_facts(database: Database, since: datetime) -> tuple[list[CallFacts], list[HandoffFacts], list[SurveyFacts]]:
     """The calls started since ``since``, their handoffs and survey answers, as plain facts."""
-    with database.session() as session:
+    with database.reading() as session:
         rows = session.execute(
             select(
                 CallRecord.started_at, CallRecord.ended_at, CallRecord.seconds_to_person,
