@@ -1,4 +1,9 @@
-"""Checking a console sign-in: the limits first, then one bounded password check, then the count."""
+"""Checking a console sign-in: the limits, then one bounded password check, then the count.
+
+Beyond a look at the lockouts this worker has just seen, everything a sign-in costs (the limits'
+query, the password hash) runs in a password-check slot on its lowest-priority thread, so a flood
+of sign-ins is answered at once with a refusal and yields the CPU to the phone line's webhooks.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +27,8 @@ class SignInCheck:
     def verify(self, name: str, password: str, address: str, now: datetime) -> bool:
         """Whether ``password`` is ``name``'s; raise ``LockedOut`` while the name or address is locked,
         ``Overloaded`` when every password-check slot is taken (neither checks the password)."""
-        self.limits.check(name, address, now)
-        right = self.slots.run(lambda: self.users.verify(name, password))
+        self.limits.check_seen(name, address, now)
+        right = self.slots.run(lambda: self._unlocked_and_right(name, password, address, now))
         if right:
             self.limits.succeeded(name, address)
             return True
@@ -33,3 +38,7 @@ class SignInCheck:
                 lockout.kind, lockout.value, f"{lockout.until:%Y-%m-%d %H:%M:%S} UTC", lockout.failures, name[:100], address,
             )
         return False
+
+    def _unlocked_and_right(self, name: str, password: str, address: str, now: datetime) -> bool:
+        self.limits.check(name, address, now)
+        return self.users.verify(name, password)

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from flask.testing import FlaskClient
 
 from frontdoor.calls import CallService
 from frontdoor.console.password_checks import PasswordCheckSlots
-from frontdoor.console.signin_limits import LockoutPolicy
+from frontdoor.console.signin_limits import SEEN_FOR, LockoutPolicy
 from frontdoor.console.users import ConsoleUsers
 from frontdoor.errors import Overloaded
 from frontdoor.web import create_app
@@ -109,6 +110,7 @@ def test_an_administrator_can_unlock_a_name(console_site, client: FlaskClient, m
     monkeypatch.setenv("FRONTDOOR_DATABASE_URL", console_site.settings.database_url)
     assert main(["console", "unlock", console_site.user]) == 0
     assert capsys.readouterr().out.strip() == "console user alex may sign in again"
+    time.sleep(SEEN_FOR)  # each worker refuses a lockout it has just seen for up to this long without asking the database
     assert post_sign_in(client, console_site.user, console_site.password).status_code == 302
     assert main(["console", "unlock", console_site.user]) == 0
     assert capsys.readouterr().out.strip() == "console user alex was not locked"
@@ -129,6 +131,7 @@ with WriterLock(Path(sys.argv[1])):
 
 def hold_slot(path: Path) -> subprocess.Popen[str]:
     """Another process (another gunicorn worker) in the middle of a password check, until its stdin gets a line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     holder = subprocess.Popen([sys.executable, "-c", HOLD_SLOT, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     return holder
