@@ -13,6 +13,11 @@ from frontdoor.console import auth, followups, handoffs, incidents, insight, que
 from frontdoor.console.context import EXTENSION, Console, console
 from frontdoor.console.closing import outcome_label
 from frontdoor.console.formatting import duration, reason_label
+from frontdoor.console.password_checks import PasswordCheckSlots
+from frontdoor.console.security import SessionCookies
+from frontdoor.console.sessions import ConsoleSessions
+from frontdoor.console.signin import SignInCheck
+from frontdoor.console.signin_limits import SignInLimits
 from frontdoor.console.users import ConsoleUsers
 
 if TYPE_CHECKING:
@@ -46,6 +51,7 @@ def register(app: Flask, service: CallService) -> None:
     if len(settings.secret_key) < 32:
         log.warning("console.secret_key is short (%d characters): use at least 32 random characters", len(settings.secret_key))
     app.secret_key = settings.secret_key
+    app.session_interface = SessionCookies()
     app.config.update(
         SESSION_COOKIE_NAME="frontdoor_console",
         SESSION_COOKIE_PATH="/agent",
@@ -54,7 +60,14 @@ def register(app: Flask, service: CallService) -> None:
         SESSION_COOKIE_SECURE=service.settings.twilio.public_url.startswith("https://"),
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes),
     )
-    app.extensions[EXTENSION] = Console(service, ConsoleUsers(service.database))
+    users = ConsoleUsers(service.database)
+    slots = PasswordCheckSlots(service.settings.data_dir, settings.password_checks_at_once)
+    app.extensions[EXTENSION] = Console(
+        service,
+        users,
+        ConsoleSessions(service.database, timedelta(minutes=settings.session_minutes)),
+        SignInCheck(users, SignInLimits(service.database, settings), slots),
+    )
     app.add_template_filter(lambda moment, seconds=False: console().local_time(moment, seconds), "local_time")
     app.add_template_filter(duration, "duration")
     app.add_template_filter(reason_label, "reason_label")

@@ -12,6 +12,7 @@ from typing import Callable, Iterator, TextIO
 from frontdoor.errors import InputError
 from frontdoor.settings import Settings
 from frontdoor.storage.database import Database
+from frontdoor.console.signin_limits import SignInLimits
 from frontdoor.console.users import ConsoleUsers, check_password
 
 Ask = Callable[[str], str]
@@ -34,6 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     remove = actions.add_parser("remove-user", help="remove a console user (their sessions end at once)")
     remove.add_argument("name", metavar="NAME")
     remove.set_defaults(handler=_remove_user)
+
+    unlock = actions.add_parser("unlock", help="forget the failed sign-ins of a name, ending its lockout")
+    unlock.add_argument("name", metavar="NAME")
+    unlock.set_defaults(handler=_unlock)
 
 
 def prompt_password(ask: Ask) -> str:
@@ -85,4 +90,14 @@ def _remove_user(args: argparse.Namespace, settings: Settings) -> int:
     with _users(settings) as users:
         users.remove(args.name)
     print(f"console user {args.name} removed")
+    return 0
+
+
+def _unlock(args: argparse.Namespace, settings: Settings) -> int:
+    database = Database(settings.database_url)
+    try:
+        was_locked = SignInLimits(database, settings.console).unlock(args.name)
+    finally:
+        database.dispose()
+    print(f"console user {args.name} {'may sign in again' if was_locked else 'was not locked'}")
     return 0

@@ -1,4 +1,4 @@
-"""What every console view needs: the call service, the console users, the clock."""
+"""What every console view needs: the call service, the console users and their sessions and sign-ins, the clock."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from frontdoor.settings import Settings
 from frontdoor.console.formatting import local_time
+from frontdoor.console.sessions import ConsoleSessions
+from frontdoor.console.signin import SignInCheck
 from frontdoor.console.users import ConsoleUsers
+from frontdoor.settings import Settings
 
 if TYPE_CHECKING:
     from frontdoor.calls import CallService
@@ -23,6 +25,8 @@ EXTENSION = "frontdoor_console"
 class Console:
     service: CallService
     users: ConsoleUsers
+    sessions: ConsoleSessions
+    sign_ins: SignInCheck
 
     @property
     def settings(self) -> Settings:

@@ -254,7 +254,7 @@ def _hold_of(row: Row[Any] | None, call_id: str) -> Hold:
 
 def handoff_view(database: Database, call_id: str) -> HandoffView:
     """A handoff with its whole pathway: every line of the call, the evidence and the decisions per turn."""
-    with database.session() as session:
+    with database.reading() as session:
         found = session.execute(
             select(HandoffRecord, CallRecord).join(CallRecord, CallRecord.id == HandoffRecord.call_id).where(HandoffRecord.call_id == call_id)
         ).first()

@@ -7,13 +7,12 @@ import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, request, session, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, jsonify, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 
 from frontdoor.console.context import console
 
-USER = "user"
-SINCE = "since"
-STAMP = "stamp"
+TOKEN = "session"
 CSRF = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -43,33 +42,27 @@ def check_csrf() -> None:
         abort(400, description="The form has expired or did not come from this console. Reload the page and try again.")
 
 
-def start_session(name: str, stamp: str, now: datetime) -> None:
-    """A fresh session for a user who just signed in (a new CSRF token too: no fixation)."""
+def start_session(name: str, now: datetime) -> None:
+    """A fresh session for a user who just signed in, kept on the server (a new CSRF token too: no fixation)."""
+    token = console().sessions.start(name, now)
     session.clear()
     session.permanent = True
-    session[USER] = name
-    session[SINCE] = now.timestamp()
-    session[STAMP] = stamp
+    session[TOKEN] = token
     csrf_token()
 
 
 def end_session() -> None:
+    """Sign out: the session ends on the server, so a copy of the cookie signs nobody in."""
+    token = session.get(TOKEN)
+    if token:
+        console().sessions.end(str(token))
     session.clear()
 
 
 def session_user(now: datetime) -> tuple[str | None, bool]:
-    """The signed-in user (None if nobody) and whether a session was there but has expired or been revoked."""
-    name = session.get(USER)
-    if not name:
-        return None, False
-    since = float(session.get(SINCE, 0.0))
-    minutes = console().settings.console.session_minutes
-    age = now.timestamp() - since
-    if age > minutes * 60 or age < -60:
-        return None, True
-    if console().users.stamp(name) != session.get(STAMP):
-        return None, True
-    return str(name), False
+    """The signed-in user (None if nobody) and whether a session was there but has expired or been ended."""
+    check = console().sessions.check(session.get(TOKEN), now)
+    return check.user, check.ended
 
 
 def require_login() -> Response | None:
@@ -79,8 +72,7 @@ def require_login() -> Response | None:
         g.console_user = name
         return None
     if expired:
-        for key in (USER, SINCE, STAMP):
-            session.pop(key, None)
+        session.pop(TOKEN, None)
     if request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":
         response = jsonify(error="sign in to the agent console", login=url_for("console_auth.login"))
         response.status_code = 401
@@ -98,8 +90,21 @@ def safe_next(target: str | None) -> str:
     return url_for("console_queue.queue")
 
 
+def over_https(app: Flask) -> bool:
+    """Whether browsers reach the console over https: ``twilio.public_url`` says so, or this request
+    came over TLS (directly, or by a trusted proxy's ``X-Forwarded-Proto``)."""
+    return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, marked ``Secure`` whenever the console is reached over https."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return over_https(app)
+
+
 def secure_headers(response: Response) -> Response:
-    """No external resources, no framing, no sniffing; pages are never cached."""
+    """No external resources, no framing, no sniffing; pages are never cached; HSTS over https."""
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
@@ -107,7 +112,7 @@ def secure_headers(response: Response) -> Response:
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.endpoint != "console_auth.static":
         response.headers["Cache-Control"] = "no-store"
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
+    if over_https(current_app):  # type: ignore[arg-type]
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
     return response
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from frontdoor.console.sessions import end_user_sessions
 from frontdoor.errors import InputError, NotFoundError
 from frontdoor.storage.database import Database
 from frontdoor.storage.schema import ConsoleUser
@@ -46,17 +46,12 @@ def check_password(password: str) -> str:
     return password
 
 
-def password_stamp(password_hash: str) -> str:
-    """A short fingerprint of a stored hash: sessions carry it, so a new password ends old sessions."""
-    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
-
-
 class ConsoleUsers:
     def __init__(self, database: Database) -> None:
         self.database = database
 
     def add(self, name: str, password: str, now: datetime, *, replace: bool = False) -> bool:
-        """Store a user with a hashed password; True if created, False if an existing password was replaced."""
+        """Store a user with a hashed password; True if created, False if an existing password was replaced (ending their sessions)."""
         check_name(name)
         password_hash = generate_password_hash(check_password(password))
         try:
@@ -68,27 +63,22 @@ class ConsoleUsers:
                 if not replace:
                     raise InputError(f"console user {name!r} already exists: pass --replace to set a new password")
                 user.password_hash = password_hash
+                end_user_sessions(session.connection(), user.id)
                 return False
         except IntegrityError:
             raise InputError(f"console user {name!r} already exists: pass --replace to set a new password") from None
 
-    def verify(self, name: str, password: str) -> str | None:
-        """The user's password stamp if ``password`` is theirs, else None (same cost either way)."""
-        with self.database.session() as session:
+    def verify(self, name: str, password: str) -> bool:
+        """Whether ``password`` is the password of ``name`` (one password hash either way, so unknown names cost the same)."""
+        with self.database.reading() as session:
             stored = session.scalar(select(ConsoleUser.password_hash).where(ConsoleUser.name == name))
         if stored is None:
             check_password_hash(_UNKNOWN_USER_HASH, password)
-            return None
-        return password_stamp(stored) if check_password_hash(stored, password) else None
-
-    def stamp(self, name: str) -> str | None:
-        """The current password stamp of ``name``, or None if the user is gone."""
-        with self.database.session() as session:
-            stored = session.scalar(select(ConsoleUser.password_hash).where(ConsoleUser.name == name))
-        return None if stored is None else password_stamp(stored)
+            return False
+        return check_password_hash(stored, password)
 
     def listing(self) -> list[UserListing]:
-        with self.database.session() as session:
+        with self.database.reading() as session:
             rows = session.execute(select(ConsoleUser.name, ConsoleUser.created_at).order_by(ConsoleUser.name))
             return [UserListing(name, created_at) for name, created_at in rows]
 
@@ -97,4 +87,5 @@ class ConsoleUsers:
             user = session.scalar(select(ConsoleUser).where(ConsoleUser.name == name))
             if user is None:
                 raise NotFoundError(f"no console user named {name!r}")
+            end_user_sessions(session.connection(), user.id)
             session.delete(user)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class FrontdoorError(Exception):
     """A problem a user can fix; rendered at the edge as one line, never a traceback."""
@@ -50,3 +52,19 @@ class JournalError(StorageError):
 
 class DatabaseUnavailable(StorageError):
     """The database cannot be reached or written right now; it may come back."""
+
+
+class LockedOut(FrontdoorError):
+    """Refused for a while after too many failed attempts; ``until`` is when trying again is allowed."""
+
+    exit_status = 1
+
+    def __init__(self, message: str, until: datetime) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+class Overloaded(FrontdoorError):
+    """Too much work of one kind at once: refused now, worth trying again in a moment."""
+
+    exit_status = 1

@@ -1,8 +1,9 @@
 """The SMS outbox: texts queued in ``outbound_messages`` are sent once each, retried with backoff.
 
-Rows are claimed with a lease (``claimed_until``) by a conditional update, so several workers or a
-restarted one never send the same text twice; a failed send is retried later with exponential
-backoff up to ``MAX_ATTEMPTS``. The sender comes from the ``frontdoor.sms`` entry point group
+Rows are claimed with a lease (``claimed_until``) by one ``UPDATE ... RETURNING`` statement, so
+several workers or a restarted one never send the same text twice; a failed send is retried later
+with exponential backoff up to ``MAX_ATTEMPTS``. A round with nothing due only reads (on SQLite it
+never takes the writer lock). The sender comes from the ``frontdoor.sms`` entry point group
 (Twilio's is ``telephony.sms:sender_from_settings``), so the core never imports a channel.
 """
 
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from importlib.metadata import entry_points
 from typing import Callable, Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from frontdoor.errors import FrontdoorError
 from frontdoor.settings import Settings
@@ -53,36 +54,45 @@ class ClaimedMessage:
     claimed_until: datetime
 
 
+_DUE = (
+    OutboundMessage.status == "pending",
+    OutboundMessage.next_attempt_at <= bindparam("now"),
+    or_(OutboundMessage.claimed_until.is_(None), OutboundMessage.claimed_until <= bindparam("now")),
+)
+_ANY_DUE = select(OutboundMessage.id).where(*_DUE).limit(1)
+_CLAIMABLE = (
+    select(OutboundMessage.id)
+    .where(*_DUE)
+    .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    .cte("claimable")
+    .prefix_with("MATERIALIZED", dialect="postgresql")
+)
+_CLAIM = (
+    update(OutboundMessage)
+    .where(OutboundMessage.id == _CLAIMABLE.c.id, *_DUE)
+    .values(claimed_until=bindparam("until"))
+    .returning(OutboundMessage.id, OutboundMessage.to_number, OutboundMessage.body, OutboundMessage.attempts, OutboundMessage.next_attempt_at)
+)
+
+
 def claim_due(database: Database, now: datetime, lease: timedelta = LEASE, limit: int = BATCH) -> list[ClaimedMessage]:
-    """Take up to ``limit`` pending texts that are due and not leased to another worker."""
-    claimed: list[ClaimedMessage] = []
+    """Take up to ``limit`` pending texts that are due and not leased to another worker, oldest due first.
+
+    One statement claims them all: the due rows are picked once (a materialised ``WITH``: PostgreSQL
+    would otherwise run an ``IN`` subquery again for each row and claim past the limit), rows
+    another worker is claiming at the same moment are skipped (``FOR UPDATE SKIP LOCKED``; SQLite has
+    one writer at a time), and the conditions are checked again on each row as it is updated.
+    """
+    with database.read() as connection:
+        if connection.scalar(_ANY_DUE, {"now": now}) is None:
+            return []
     until = now + lease
-    with database.session() as session:
-        due = session.execute(
-            select(OutboundMessage.id, OutboundMessage.to_number, OutboundMessage.body, OutboundMessage.attempts)
-            .where(
-                OutboundMessage.status == "pending",
-                OutboundMessage.next_attempt_at <= now,
-                or_(OutboundMessage.claimed_until.is_(None), OutboundMessage.claimed_until <= now),
-            )
-            .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
-            .limit(limit)
-        ).all()
-    for row in due:
-        with database.session() as session:
-            taken = session.execute(
-                update(OutboundMessage)
-                .where(
-                    OutboundMessage.id == row.id,
-                    OutboundMessage.status == "pending",
-                    or_(OutboundMessage.claimed_until.is_(None), OutboundMessage.claimed_until <= now),
-                )
-                .values(claimed_until=until)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-        if taken == 1:
-            claimed.append(ClaimedMessage(row.id, row.to_number, row.body, row.attempts, until))
-    return claimed
+    with database.transaction() as connection:
+        rows = connection.execute(_CLAIM, {"now": now, "until": until, "limit": limit}).all()
+    ordered = sorted(rows, key=lambda row: (row.next_attempt_at, row.id))
+    return [ClaimedMessage(row.id, row.to_number, row.body, row.attempts, until) for row in ordered]
 
 
 def mark_sent(database: Database, message: ClaimedMessage, provider_id: str, now: datetime) -> None:

@@ -79,6 +79,7 @@ class TwilioSettings:
     auth_token: str = ""
     from_number: str = ""
     public_url: str = ""
+    public_hosts: tuple[str, ...] = ()
     validate_signatures: bool = True
     api_base_url: str = ""
     dial_timeout_seconds: int = 20
@@ -106,6 +107,16 @@ class NotificationSettings:
 class ConsoleSettings:
     secret_key: str = ""
     session_minutes: int = 480
+    lockout_after_failures: int = 5
+    address_lockout_after_failures: int = 20
+    first_lockout_minutes: float = 1.0
+    longest_lockout_minutes: float = 60.0
+    password_checks_at_once: int = 1
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    trusted_proxy_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,7 @@ class Settings:
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
 
     @property

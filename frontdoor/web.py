@@ -14,9 +14,10 @@ import logging
 from importlib.metadata import entry_points
 
 from flask import Flask, jsonify
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from frontdoor.calls import CallService
-from frontdoor.errors import DatabaseFileChanged, FrontdoorError, JournalError
+from frontdoor.errors import ConfigError, DatabaseFileChanged, FrontdoorError, JournalError
 from frontdoor.keeper import JournalReplayer
 from frontdoor.outbox import OutboxCourier, load_sender
 from frontdoor.settings import Settings, load_settings
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, service: CallService | None = N
     app = Flask("frontdoor")
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.extensions["frontdoor"] = service
+    trust_proxies(app, settings.web.trusted_proxy_count)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
@@ -70,3 +72,11 @@ def journal_health(service: CallService) -> dict[str, object]:
     except JournalError as exc:
         log.error("health: %s", exc)
         return {"waiting": None, "error": "cannot read"}
+
+
+def trust_proxies(app: Flask, count: int) -> None:
+    """Believe ``X-Forwarded-For/-Proto/-Host/-Port`` as set by the ``count`` proxies in front (0: believe none)."""
+    if count < 0:
+        raise ConfigError("'web.trusted_proxy_count': must be 0 (no proxy) or more")
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)  # type: ignore[method-assign]

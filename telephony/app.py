@@ -116,7 +116,6 @@ class PhoneLine:
             request.query_string.decode("latin-1"),
             request.scheme,
             request.host,
-            request.headers,
         )
         check_signature(self.service.settings.twilio, url, request.form, request.headers.get(SIGNATURE_HEADER))
         params = read_params(request.form, len(list(request.form.items(multi=True))))

@@ -6,8 +6,10 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from twilio.request_validator import RequestValidator
+from werkzeug.sansio.utils import host_is_trusted
 
 from frontdoor.settings import TwilioSettings
 
@@ -31,24 +33,32 @@ class RejectedRequest(Exception):
         self.status = status
 
 
-def requested_url(public_url: str, path: str, query: str, scheme: str, host: str, forwarded: Mapping[str, str]) -> str:
-    """The URL Twilio requested, as it signed it: the public URL if set, else what the proxy says."""
+def requested_url(public_url: str, path: str, query: str, scheme: str, host: str) -> str:
+    """The URL Twilio requested, as it signed it: the public URL if set, else this request's own
+    (scheme and host as the request arrived, or as trusted proxies forwarded them: ``web.trusted_proxy_count``)."""
     suffix = f"{path}?{query}" if query else path
     if public_url:
         return public_url.rstrip("/") + suffix
-    proto = _first(forwarded.get("X-Forwarded-Proto")) or scheme
-    forwarded_host = _first(forwarded.get("X-Forwarded-Host")) or host
-    return f"{proto}://{forwarded_host}{suffix}"
+    return f"{scheme}://{host}{suffix}"
+
+
+def public_hosts(settings: TwilioSettings) -> tuple[str, ...]:
+    """The hosts Twilio may sign webhooks for: that of ``twilio.public_url``, and ``twilio.public_hosts``."""
+    own = urlsplit(settings.public_url).hostname if settings.public_url else None
+    return ((own,) if own else ()) + tuple(host.lower() for host in settings.public_hosts)
 
 
 def check_signature(settings: TwilioSettings, url: str, params: Mapping[str, str], signature: str | None) -> None:
-    """Raise ``RejectedRequest(403)`` unless ``signature`` is Twilio's signature of ``url`` and ``params``."""
+    """Raise ``RejectedRequest(403)`` unless ``url`` is on a public host and ``signature`` is Twilio's signature of ``url`` and ``params``."""
     if not settings.validate_signatures:
         return
     if not settings.auth_token:
         raise RejectedRequest(403, "signature cannot be checked: twilio.auth_token is not set")
     if not signature:
         raise RejectedRequest(403, "missing X-Twilio-Signature")
+    hosts = public_hosts(settings)
+    if not hosts or not host_is_trusted(urlsplit(url).netloc.lower(), hosts):
+        raise RejectedRequest(403, "not a public host of this frontdoor (twilio.public_url, twilio.public_hosts)")
     if not RequestValidator(settings.auth_token).validate(url, params, signature):
         raise RejectedRequest(403, "X-Twilio-Signature does not match")
 
@@ -127,7 +137,5 @@ def warn_if_unprotected(settings: TwilioSettings) -> None:
         )
     elif not settings.auth_token:
         log.error("twilio.auth_token (TWILIO_AUTH_TOKEN) is not set: every /twilio webhook will be refused with 403")
-
-
-def _first(value: str | None) -> str:
-    return value.split(",")[0].strip() if value else ""
+    elif not public_hosts(settings):
+        log.error("neither twilio.public_url (FRONTDOOR_PUBLIC_URL) nor twilio.public_hosts is set: every /twilio webhook will be refused with 403")

@@ -221,3 +221,28 @@ def test_handoff_page_of_a_realistic_call(console_site, page, tmp_path: Path) ->
     assert shot.stat().st_size > 20_000
     if README_SCREENSHOT:
         shutil.copyfile(shot, README_SCREENSHOT)
+
+
+def test_after_signing_out_a_saved_cookie_reads_nothing_and_a_lockout_says_when(console_site, page) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13, items 2 and 3 in the browser: sign in, keep the cookie, sign out, put it back; five wrong passwords."""
+    sign_in(page, console_site)
+    page.wait_for_url("**/agent")
+    saved = [cookie for cookie in page.context.cookies() if cookie["name"] == "frontdoor_console"]
+    assert len(saved) == 1 and saved[0]["httpOnly"] and saved[0]["sameSite"] == "Lax"
+    assert page.evaluate("fetch('/agent/queue.json').then(r => r.status)") == 200
+    page.click("button:has-text('Sign out')")
+    page.wait_for_url("**/agent/login")
+
+    page.context.add_cookies(saved)
+    page.goto("/agent")
+    assert "/agent/login" in page.url and "Your session has ended" in page.inner_text("#notice")
+    page.context.add_cookies(saved)
+    assert page.evaluate("fetch('/agent/queue.json').then(r => r.status)") == 401
+
+    for attempt in range(5):
+        sign_in(page, console_site, password=f"not the password {attempt}")
+        assert page.inner_text("#error") == "Wrong name or password."
+    sign_in(page, console_site)
+    assert page.inner_text("#error").startswith("Too many failed sign-ins. Try again after ")
+    page.goto("/agent")
+    assert "/agent/login" in page.url

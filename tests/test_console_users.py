@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from frontdoor.errors import InputError
 from frontdoor.storage.database import Database
 from frontdoor.storage.schema import ConsoleUser
 from frontdoor.console.cli import prompt_password
+from frontdoor.console.sessions import ConsoleSessions, SessionCheck
 from frontdoor.console.users import ConsoleUsers
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -41,23 +42,28 @@ def test_add_user_stores_a_salted_hash_that_verifies(database_file: str, monkeyp
         stored = session.scalar(select(ConsoleUser.password_hash).where(ConsoleUser.name == "alex"))
     assert stored is not None and stored.startswith(("scrypt:", "pbkdf2:")) and "correct horse" not in stored
     users = ConsoleUsers(database)
-    assert users.verify("alex", "correct horse battery") == users.stamp("alex")
-    assert users.verify("alex", "correct horse batterY") is None
-    assert users.verify("nobody", "correct horse battery") is None
+    assert users.verify("alex", "correct horse battery") is True
+    assert users.verify("alex", "correct horse batterY") is False
+    assert users.verify("nobody", "correct horse battery") is False
 
 
-def test_existing_user_needs_replace_and_replacing_changes_the_stamp(database_file: str, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_existing_user_needs_replace_and_replacing_ends_their_sessions(database_file: str, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     run(monkeypatch, capsys, "first password 123\n", "console", "add-user", "alex", "--password-stdin")
-    users = ConsoleUsers(Database(database_file))
-    before = users.stamp("alex")
+    run(monkeypatch, capsys, "other password 789\n", "console", "add-user", "sam", "--password-stdin")
+    database = Database(database_file)
+    users, sessions = ConsoleUsers(database), ConsoleSessions(database, timedelta(hours=8))
+    alex_tokens = [sessions.start("alex", NOW), sessions.start("alex", NOW)]
+    sam_token = sessions.start("sam", NOW)
+    assert [sessions.check(token, NOW).user for token in alex_tokens] == ["alex", "alex"]
     status, _, err = run(monkeypatch, capsys, "second password 456\n", "console", "add-user", "alex", "--password-stdin")
     assert status == 2
     assert err.strip() == "frontdoor: error: console user 'alex' already exists: pass --replace to set a new password"
     status, out, _ = run(monkeypatch, capsys, "second password 456\n", "console", "add-user", "alex", "--password-stdin", "--replace")
     assert (status, out.strip()) == (0, "console user alex has a new password")
-    assert users.verify("alex", "first password 123") is None
-    assert users.verify("alex", "second password 456") is not None
-    assert users.stamp("alex") != before
+    assert users.verify("alex", "first password 123") is False
+    assert users.verify("alex", "second password 456") is True
+    assert [sessions.check(token, NOW) for token in alex_tokens] == [SessionCheck(None, True)] * 2
+    assert sessions.check(sam_token, NOW) == SessionCheck("sam", False)
 
 
 @pytest.mark.parametrize(
@@ -102,9 +108,12 @@ def test_list_and_remove_users(database_file: str, monkeypatch, capsys) -> None:
     run(monkeypatch, capsys, "correct horse battery\n", "console", "add-user", "alex", "--password-stdin")
     status, out, _ = run(monkeypatch, capsys, "", "console", "list-users")
     assert [line.split("\t")[0] for line in out.splitlines()] == ["alex", "sam"]
+    sessions = ConsoleSessions(Database(database_file), timedelta(hours=8))
+    token = sessions.start("sam", NOW)
     status, out, _ = run(monkeypatch, capsys, "", "console", "remove-user", "sam")
     assert (status, out.strip()) == (0, "console user sam removed")
-    assert ConsoleUsers(Database(database_file)).stamp("sam") is None
+    assert ConsoleUsers(Database(database_file)).verify("sam", "correct horse battery") is False
+    assert sessions.check(token, NOW) == SessionCheck(None, True)
     status, _, err = run(monkeypatch, capsys, "", "console", "remove-user", "sam")
     assert status == 1 and "no console user named 'sam'" in err
 

@@ -286,8 +286,8 @@ def test_a_signed_request_with_a_malformed_parameter_is_refused_cleanly(phone) -
     assert line.twilio.post(url, call.params(Digits="12abc")).status == 400
 
 
-def test_behind_a_proxy_the_forwarded_scheme_and_host_are_what_twilio_signed(phone, phone_settings) -> None:  # type: ignore[no-untyped-def]
-    settings = phone_settings(public_url="")
+def test_behind_a_trusted_proxy_the_forwarded_scheme_and_host_are_what_twilio_signed(phone, phone_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = phone_settings(public_url="", FRONTDOOR_WEB_TRUSTED_PROXY_COUNT="1", FRONTDOOR_TWILIO_PUBLIC_HOSTS="phones.example.org")
     public = "https://phones.example.org"
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "phones.example.org"}
     line = phone(settings=settings, public_url=public)
@@ -297,6 +297,27 @@ def test_behind_a_proxy_the_forwarded_scheme_and_host_are_what_twilio_signed(pho
     assert call.bridged_to == AGENT_1
     line.twilio.transport = FlaskTransport(line.app.test_client(), base_url="http://10.0.0.5:8080")
     assert line.twilio.post(public + "/twilio/voice", {"CallSid": "CA" + "2" * 32, "From": DANA}).status == 403
+    untrusted = phone(settings=phone_settings(public_url="", FRONTDOOR_TWILIO_PUBLIC_HOSTS="phones.example.org"), public_url=public)
+    untrusted.twilio.transport = FlaskTransport(untrusted.app.test_client(), base_url="http://10.0.0.5:8080", extra_headers=forwarded)
+    assert untrusted.twilio.post(public + "/twilio/voice", {"CallSid": "CA" + "4" * 32, "From": DANA}).status == 403
+
+
+def test_a_request_signed_for_another_host_is_refused_whatever_host_it_claims(phone, phone_settings) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13, item 3: without FRONTDOOR_PUBLIC_URL, a request signed for another host validated when it said
+    ``X-Forwarded-Host: that-host``."""
+    other = "https://other.example.net"
+    forged = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "other.example.net"}
+    for settings, base_url in (
+        (phone_settings(public_url=""), "http://10.0.0.5:8080"),
+        (phone_settings(public_url=""), other),
+        (phone_settings(public_url="", FRONTDOOR_WEB_TRUSTED_PROXY_COUNT="1", FRONTDOOR_TWILIO_PUBLIC_HOSTS="phones.example.org"), "http://10.0.0.5:8080"),
+        (phone_settings(), "http://10.0.0.5:8080"),
+    ):
+        line = phone(settings=settings, public_url=other)
+        line.twilio.transport = FlaskTransport(line.app.test_client(), base_url=base_url, extra_headers=forged)
+        reply = line.twilio.post(other + "/twilio/voice", {"CallSid": "CA" + "5" * 32, "From": DANA})
+        assert reply.status == 403 and "<Response" not in reply.body, (settings.twilio, base_url)
+        assert line.count(CallRecord) == 0
 
 
 def test_turning_signature_checks_off_is_possible_only_explicitly_and_is_loud(phone, phone_settings, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]

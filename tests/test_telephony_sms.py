@@ -97,6 +97,36 @@ def test_a_worker_that_died_holding_texts_gives_them_up_when_its_lease_ends(twil
     assert send_pending_messages(twilio_settings, resolved, NOW + timedelta(minutes=3)) == len(SUBSCRIBERS)
 
 
+def test_workers_claiming_at_once_share_the_due_texts_without_overlap_oldest_due_first(database_url: str) -> None:
+    """The claim is one ``UPDATE ... RETURNING``: rows another worker is claiming at the same moment are skipped."""
+    owner = Database(database_url)
+    store = IncidentStore(owner)
+    for number in range(60):
+        store.subscribe(EMAIL.id, f"+1555000{number:04d}", None, NOW - timedelta(hours=1))
+    store.resolve(EMAIL, NOW)
+    workers = [Database(database_url) for _ in range(4)]
+    barrier = threading.Barrier(len(workers))
+    claims: list[list[int]] = []
+
+    def claim(database: Database) -> None:
+        barrier.wait()
+        while batch := claim_due(database, NOW, limit=7):
+            claims.append([message.id for message in batch])
+
+    threads = [threading.Thread(target=claim, args=(database,)) for database in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    claimed = [message_id for batch in claims for message_id in batch]
+    assert sorted(claimed) == sorted(row.id for row in rows(owner)) and len(claimed) == 60
+    assert all(batch == sorted(batch) and len(batch) <= 7 for batch in claims), claims
+    assert claim_due(owner, NOW + timedelta(minutes=1)) == []
+    assert len(claim_due(owner, NOW + timedelta(minutes=3))) == 50
+    for database in [owner, *workers]:
+        database.dispose()
+
+
 def test_texts_twilio_refused_are_retried_later_with_backoff(twilio_settings: Settings, resolved: Database, twilio_api: TwilioApiServer) -> None:
     twilio_api.fail_next(len(SUBSCRIBERS), status=503)
     assert send_pending_messages(twilio_settings, resolved, NOW) == 0

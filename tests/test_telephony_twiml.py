@@ -177,8 +177,8 @@ def test_absolute_urls_for_calls_placed_through_the_rest_api() -> None:
 # --- signatures and parameters ------------------------------------------------------------------
 
 
-def settings_with(token: str = "secret", validate: bool = True) -> TwilioSettings:
-    return TwilioSettings(auth_token=token, validate_signatures=validate)
+def settings_with(token: str = "secret", validate: bool = True, public_url: str = "https://fd.example.com", hosts: tuple[str, ...] = ()) -> TwilioSettings:
+    return TwilioSettings(auth_token=token, validate_signatures=validate, public_url=public_url, public_hosts=hosts)
 
 
 def test_a_signature_made_like_twilios_is_accepted_and_any_change_is_not() -> None:
@@ -200,11 +200,24 @@ def test_a_signature_made_like_twilios_is_accepted_and_any_change_is_not() -> No
     check_signature(settings_with(validate=False), url, params, None)
 
 
-def test_the_requested_url_comes_from_the_public_url_or_the_proxy_headers() -> None:
-    assert requested_url("https://fd.example.com/", "/twilio/voice", "", "http", "10.0.0.5:8080", {}) == "https://fd.example.com/twilio/voice"
-    forwarded = {"X-Forwarded-Proto": "https, http", "X-Forwarded-Host": "phones.example.org"}
-    assert requested_url("", "/twilio/dial", "attempt=1", "http", "10.0.0.5:8080", forwarded) == "https://phones.example.org/twilio/dial?attempt=1"
-    assert requested_url("", "/twilio/voice", "", "http", "10.0.0.5:8080", {}) == "http://10.0.0.5:8080/twilio/voice"
+def test_a_signature_counts_only_for_a_configured_public_host() -> None:
+    params = {"CallSid": CALL_SID}
+    elsewhere = "https://other.example.net/twilio/voice"
+    signature = RequestValidator("secret").compute_signature(elsewhere, params)
+    for settings in (settings_with(), settings_with(public_url=""), settings_with(public_url="", hosts=("fd.example.com",))):
+        with pytest.raises(RejectedRequest, match="not a public host") as caught:
+            check_signature(settings, elsewhere, params, signature)
+        assert caught.value.status == 403
+    check_signature(settings_with(public_url="", hosts=("other.example.net",)), elsewhere, params, signature)
+    check_signature(settings_with(public_url="", hosts=(".example.net",)), elsewhere, params, signature)
+    on_a_port = "https://other.example.net:8443/twilio/voice"
+    check_signature(settings_with(public_url="", hosts=("Other.Example.NET",)), on_a_port, params, RequestValidator("secret").compute_signature(on_a_port, params))
+
+
+def test_the_requested_url_comes_from_the_public_url_or_the_request() -> None:
+    assert requested_url("https://fd.example.com/", "/twilio/voice", "", "http", "10.0.0.5:8080") == "https://fd.example.com/twilio/voice"
+    assert requested_url("", "/twilio/dial", "attempt=1", "https", "phones.example.org") == "https://phones.example.org/twilio/dial?attempt=1"
+    assert requested_url("", "/twilio/voice", "", "http", "10.0.0.5:8080") == "http://10.0.0.5:8080/twilio/voice"
 
 
 @pytest.mark.parametrize(

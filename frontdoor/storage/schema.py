@@ -249,3 +249,25 @@ class ReplayedRecord(Base):
     kind: Mapped[str] = mapped_column(String(16))
     call_id: Mapped[str] = mapped_column(String(64), index=True)
     replayed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ConsoleSession(Base):
+    """A signed-in console session: the cookie carries a random token, this row its SHA-256. Gone means signed out."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("console_users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class SignInFailures(Base):
+    """Recent failed console sign-ins of one address or one name, shared by every worker and instance."""
+
+    __tablename__ = "signin_failures"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())

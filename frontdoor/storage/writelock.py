@@ -41,6 +41,20 @@ class WriterLock:
             raise
         return self
 
+    def try_enter(self) -> bool:
+        """Take the lock only if it is free this instant; True if taken (leave it with ``__exit__``)."""
+        if not self._threads.acquire(blocking=False):
+            return False
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._threads.release()
+            return False
+        except BaseException:
+            self._threads.release()
+            raise
+        return True
+
     def __exit__(self, *_exc: object) -> None:
         try:
             if self._fd is not None:
