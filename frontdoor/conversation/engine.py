@@ -94,7 +94,7 @@ class ConversationEngine:
         text = " ".join(words(redacted))
         silent = turn.silent
         misunderstood = not silent and turn.confidence is not None and turn.confidence < self.rules.low_confidence
-        heard = HeardTurn(index, redacted, turn.confidence, turn.digits.strip(), silent, misunderstood, turn.audio)
+        heard = HeardTurn(index, redacted, turn.confidence, redact(turn.digits.strip()), silent, misunderstood, turn.audio)
         matches = self.board.match(text) if text else []
         assessment = self.detector.assess(
             _observation(heard, text),
@@ -145,7 +145,7 @@ class ConversationEngine:
         """Something broke while handling ``turn``: record what was heard, apologise, hand off (reason ``failure``)."""
         if turn is not None:
             index = len(state.turns)
-            heard = HeardTurn(index, redact(clean_text(turn.text)), turn.confidence, turn.digits.strip(), turn.silent, False, turn.audio)
+            heard = HeardTurn(index, redact(clean_text(turn.text)), turn.confidence, redact(turn.digits.strip()), turn.silent, False, turn.audio)
             totals = state.assessments[-1].totals if state.assessments else Scores()
             state = replace(state, turns=(*state.turns, heard), assessments=(*state.assessments, Assessment(index, Scores(), totals)))
         return self._handoff(replace(state, status="open"), "failure", now, ())
