@@ -104,7 +104,7 @@ def test_shipped_incident_file_loads(tmp_path: Path) -> None:
         ("incidents: [{id: A, title: T, services: [x], status: broken}]", "incidents[0].status: 'broken' is not one of"),
         ("incidents: [{id: A, title: T, services: [x], eta: soon}]", "incidents[0].eta: 'soon' is not a time"),
         ("incidents: [{id: A, title: T, services: [x]}, {id: A, title: U, services: [y]}]", "'A' appears twice"),
-        ("incidents: {id: A}", "expected 'incidents:' followed by a list"),
+        ("incidents: {id: A}", "incidents: expected a list"),
         ("incidents: [\n  - broken", "invalid YAML"),
     ],
 )

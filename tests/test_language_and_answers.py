@@ -78,7 +78,7 @@ def test_answer_book_matches_all_word_groups_and_tolerates_split_words() -> None
 def test_answer_book_errors_name_file_and_entry(tmp_path: Path) -> None:
     path = tmp_path / "answers.yaml"
     path.write_text("answers:\n  - id: a\n    say: hello\n")
-    with pytest.raises(ConfigError, match=r"answers\[0\]\.when: expected a list of word lists"):
+    with pytest.raises(ConfigError, match=r"answers\[0\]\.when: required"):
         load_answer_book(path)
 
 
@@ -99,7 +99,7 @@ def test_directory_lookup_normalises_numbers(tmp_path: Path) -> None:
         ("employees:\n  - {name: Dana}\n", r"employees\[0\]\.number: required"),
         ("employees:\n  - {number: '+15551230001', name: Dana, vip: maybe}\n", r"employees\[0\]\.vip: expected true or false"),
         ("employees: [unclosed\n", "invalid YAML"),
-        ("employees: 5\n", "expected 'employees:' followed by a list"),
+        ("employees: 5\n", "employees: expected a list"),
     ],
 )
 def test_directory_errors(tmp_path: Path, content: str, message: str) -> None:

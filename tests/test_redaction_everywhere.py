@@ -37,7 +37,7 @@ def everything_stored(service: CallService) -> str:
         return "\n".join(f"{table.name}: {tuple(row)}" for table in Base.metadata.sorted_tables for row in session.execute(select(table)))
 
 
-def test_the_database_keeps_no_secret_in_turns_summaries_or_evidence(phone) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_keeps_no_secret_in_turns_summaries_or_evidence(phone) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     line = phone()
     call = line.call()
     for said in SAID:
@@ -48,7 +48,7 @@ def test_the_database_keeps_no_secret_in_turns_summaries_or_evidence(phone) -> N
     assert_no_secret("the database", stored)
 
 
-def test_the_whisper_says_no_secret(phone) -> None:  # type: ignore[no-untyped-def]
+def test_the_whisper_says_no_secret(phone) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     line = phone({AGENT_1: Agent()})
     call = line.call()
     for said in SAID:
