@@ -74,7 +74,7 @@ def location(loc: Iterable[int | str]) -> str:
 
 def closest(name: str, known: Iterable[str]) -> str | None:
     """The one of ``known`` that ``name`` looks like a slip of ("etaa" -> "eta"), if any."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return close[0] if close else None
 
 

@@ -298,3 +298,28 @@ def test_incident_command_mistakes_are_one_line_errors(cli_env: dict[str, str], 
     result = _cli(*args, env=cli_env)
     assert result.returncode in (1, 2)
     assert message in result.stderr and "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{id: A, title: T, services: [x], etaa: '14:30'}", "incidents[0].etaa: unknown key (did you mean 'eta'?)"),
+        ("{id: A, title: T, services: [x], workarond: Use the web app.}", "incidents[0].workarond: unknown key (did you mean 'workaround'?)"),
+        ("{id: A, title: T, services: [x], workaround: 5}", "incidents[0].workaround: expected text, got 5"),
+        ("{id: A, title: T, services: []}", "incidents[0].services: must not be empty"),
+        ("{id: A, title: '  ', services: [x]}", "incidents[0].title: must not be empty"),
+    ],
+)
+def test_typos_and_wrong_types_in_the_incident_file_name_the_file_and_key(tmp_path: Path, entry: str, message: str) -> None:
+    path = tmp_path / "incidents.yaml"
+    path.write_text(f"incidents:\n  - {entry}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_incident_file(path, ZoneInfo("UTC"), date(2026, 11, 22))
+    assert str(raised.value) == f"{path}: {message}"
+
+
+def test_a_typo_at_the_top_of_the_incident_file_is_named_too(tmp_path: Path) -> None:
+    path = tmp_path / "incidents.yaml"
+    path.write_text("incident:\n  - {id: A, title: T, services: [x]}\n")
+    with pytest.raises(ConfigError, match=r"incidents.yaml: incident: unknown key \(did you mean 'incidents'\?\)$"):
+        load_incident_file(path, ZoneInfo("UTC"), date(2026, 11, 22))

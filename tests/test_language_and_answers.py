@@ -125,3 +125,20 @@ def test_only_a_real_yes_accepts_an_offer(text: str, expected: bool) -> None:
 )
 def test_says_something_separates_a_statement_from_filler(text: str, expected: bool) -> None:
     assert says_something(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("directory.yaml", "employees:\n  - {number: '+15551230001', name: Dana, departmnet: Finance}\n", "employees[0].departmnet: unknown key (did you mean 'department'?)"),
+        ("directory.yaml", "employes:\n  - {number: '+15551230001', name: Dana}\n", "employes: unknown key (did you mean 'employees'?)"),
+        ("answers.yaml", "answers:\n  - {id: a, when: [[vpn]], say: Use the app., sya: x}\n", "answers[0].sya: unknown key (did you mean 'say'?)"),
+        ("answers.yaml", "answers:\n  - {id: a, when: [[]], say: Use the app.}\n", "answers[0].when[0]: must not be empty"),
+    ],
+)
+def test_unknown_keys_in_the_directory_and_answers_name_the_file_and_key(tmp_path: Path, name: str, content: str, message: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(ConfigError) as raised:
+        (load_directory if name == "directory.yaml" else load_answer_book)(path)
+    assert str(raised.value) == f"{path}: {message}"
