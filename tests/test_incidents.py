@@ -205,6 +205,7 @@ class _FeedServer:
     def __init__(self) -> None:
         self.body: bytes = json.dumps(SUMMARY).encode()
         self.delay = 0.0
+        self.drip = 0.0
         self.requests = 0
         owner = self
 
@@ -212,6 +213,9 @@ class _FeedServer:
             def do_GET(self) -> None:  # noqa: N802
                 owner.requests += 1
                 time.sleep(owner.delay)
+                if owner.drip:
+                    self.drip_everything()
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -220,10 +224,22 @@ class _FeedServer:
                 except OSError:
                     pass
 
+            def drip_everything(self) -> None:
+                """Status line, headers and body one byte at a time: no single read ever times out."""
+                answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + owner.body
+                try:
+                    for byte in answer:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(owner.drip)
+                except OSError:
+                    pass
+
             def log_message(self, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v2/summary.json"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -233,6 +249,7 @@ def feed_server() -> Iterator[_FeedServer]:
     server = _FeedServer()
     yield server
     server.server.shutdown()
+    server.server.server_close()
 
 
 def test_feed_incidents_are_matched_and_a_failing_feed_keeps_the_last_good_data(tmp_path: Path, feed_server: _FeedServer) -> None:
@@ -255,6 +272,77 @@ def test_a_hanging_feed_never_delays_the_board(tmp_path: Path, feed_server: _Fee
         assert board.match("my outlook is slow")[0].incident.id == "INC-1042"
     assert time.monotonic() - started < 1.0
     assert feed_server.requests <= 2
+
+
+def _refresh_in_the_background(feed: StatuspageFeed, within: float) -> bool | None:
+    """What ``feed.refresh()`` returned, or None if it was still waiting after ``within`` seconds."""
+    result: list[bool] = []
+    thread = threading.Thread(target=lambda: result.append(feed.refresh()), daemon=True)
+    thread.start()
+    thread.join(within)
+    return result[0] if result else None
+
+
+def test_a_dripping_feed_is_cut_off_at_the_deadline_and_the_refresher_goes_on(tmp_path: Path, feed_server: _FeedServer) -> None:
+    clock = [0.0]
+    feed = StatuspageFeed(feed_server.url, timeout=1.0, cache_seconds=30, monotonic=lambda: clock[0])
+    assert feed.refresh()
+    feed_server.drip = 1.0
+    started = time.monotonic()
+    assert _refresh_in_the_background(feed, within=5) is False
+    assert time.monotonic() - started < 3
+    assert [i.id for i in feed.incidents()] == [i.id for i in parse_summary(SUMMARY)]
+    feed_server.drip = 0.0
+    clock[0] += 31
+    feed.incidents()
+    deadline = time.monotonic() + 5
+    while feed_server.requests < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert feed_server.requests == 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"incidents": [{"name": "Slack down", "components": 5}]},
+        {"incidents": [{"name": 7, "status": "identified"}]},
+        {"components": [{"name": "Slack", "status": "major_outage", "group": "no"}]},
+        {"incidents": {"name": "not a list"}},
+        [1, 2, 3],
+    ],
+)
+def test_a_wrong_typed_feed_keeps_the_last_good_data_and_the_cache(tmp_path: Path, feed_server: _FeedServer, body: object) -> None:
+    clock = [0.0]
+    feed = StatuspageFeed(feed_server.url, timeout=1.0, cache_seconds=30, monotonic=lambda: clock[0])
+    assert feed.refresh()
+    good = [i.id for i in feed.incidents()]
+    feed_server.body = json.dumps(body).encode()
+    clock[0] += 31
+    assert not feed.refresh()
+    for _ in range(5):
+        assert [i.id for i in feed.incidents()] == good
+    time.sleep(0.2)
+    assert feed_server.requests == 2
+
+
+def test_an_oversized_or_failing_feed_is_refused(feed_server: _FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from frontdoor.incidents import feed as feed_module
+
+    monkeypatch.setattr(feed_module, "MAX_FEED_BYTES", 1000)
+    feed_server.body = json.dumps({"incidents": [], "page": {"name": "x" * 2000}}).encode()
+    feed = StatuspageFeed(feed_server.url, timeout=1.0, cache_seconds=30)
+    assert not feed.refresh()
+    with pytest.raises(FeedError, match="larger than 1,000 bytes"):
+        feed_module.fetch(feed_server.url, 1.0, 1000)
+    with pytest.raises(FeedError, match="is not an http"):
+        feed_module.fetch("file:///etc/passwd", 1.0, 1000)
+
+
+@pytest.mark.parametrize("name", ["i", "I", "a", "it", "IT", "All", "status"])
+def test_feed_components_named_like_everyday_words_never_match(name: str) -> None:
+    incidents = parse_summary({"components": [{"id": "c1", "name": name, "status": "major_outage"}, {"id": "c2", "name": "API", "status": "partial_outage"}]})
+    assert match_incidents("i can't print and it is all broken, the status light is off", incidents) == []
+    assert [m.incident.id for m in match_incidents("the api is down", incidents)] == ["feed-component-c2"]
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
