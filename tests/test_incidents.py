@@ -287,7 +287,7 @@ def test_a_dripping_feed_is_cut_off_at_the_deadline_and_the_refresher_goes_on(tm
     clock = [0.0]
     feed = StatuspageFeed(feed_server.url, timeout=1.0, cache_seconds=30, monotonic=lambda: clock[0])
     assert feed.refresh()
-    feed_server.drip = 1.0
+    feed_server.drip = 0.25
     started = time.monotonic()
     assert _refresh_in_the_background(feed, within=5) is False
     assert time.monotonic() - started < 3
