@@ -9,6 +9,7 @@ from typing import Literal
 from sqlalchemy import select
 
 from frontdoor.errors import NotFoundError
+from frontdoor.schemas import twilio_recording_sid
 from frontdoor.storage.database import Database
 from frontdoor.storage.schema import (
     CallbackRequest,
@@ -124,6 +125,11 @@ class FollowUp:
     duration_seconds: int | None = None
 
 
+def _listenable(url: str) -> str | None:
+    """``url`` if it is one of Twilio's recording addresses (only those become links), else None."""
+    return url if twilio_recording_sid(url) is not None else None
+
+
 def _caller(call: CallRecord) -> Caller:
     return Caller(call.caller_number, call.caller_name, call.department, bool(call.vip))
 
@@ -218,7 +224,7 @@ def open_follow_ups(database: Database) -> list[FollowUp]:
             FollowUp("callback", c.id, call.id, _caller(call), c.phone_number or call.caller_number, c.note, c.created_at)
             for c, call in callbacks
         ] + [
-            FollowUp("voicemail", v.id, call.id, _caller(call), call.caller_number, "", v.created_at, v.recording_url, v.duration_seconds)
+            FollowUp("voicemail", v.id, call.id, _caller(call), call.caller_number, "", v.created_at, _listenable(v.recording_url), v.duration_seconds)
             for v, call in voicemails
         ]
     return sorted(items, key=lambda item: (item.created_at, item.kind, item.id))

@@ -23,6 +23,7 @@ from frontdoor.calls import Also, AnsweredBefore, CallService
 from frontdoor.conversation import replies
 from frontdoor.conversation.model import Action, CallerTurn, Decision
 from frontdoor.errors import FrontdoorError, NotFoundError
+from frontdoor.schemas import twilio_recording_sid
 from frontdoor.telephony import records, twiml
 from frontdoor.telephony.security import (
     SIGNATURE_HEADER,
@@ -314,6 +315,11 @@ class PhoneLine:
         seconds = params.number("RecordingDuration")
 
         def answer() -> Answer:
+            if recording_url and twilio_recording_sid(recording_url) != recording_sid:
+                log.error("voicemail for call %s refused: %r is not the Twilio recording %r", call_id, recording_url[:200], recording_sid)
+                if self._can_call_back(params):
+                    return self._book_callback(params, call_id, "Left a voicemail that could not be kept.", replies.VOICEMAIL_NOT_KEPT)
+                return Answer(twiml.goodbye(replies.VOICEMAIL_NOT_KEPT_NO_CALLBACK, self.line))
             if recording_sid and recording_url and (seconds or 0) > 0:
                 saved = partial(
                     records.save_voicemail, call_id=call_id, recording_sid=recording_sid, recording_url=recording_url,

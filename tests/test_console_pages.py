@@ -298,3 +298,15 @@ def test_insight_page_shows_the_figures_and_charts(console_site, agent: FlaskCli
     assert re.search(r'<rect class="reason human_request"', html)
     assert "No survey answers in this period." in html
     assert agent.get("/agent/insight?days=13").status_code == 200
+
+
+def test_a_stored_recording_url_that_is_not_twilios_is_not_a_link(console_site, agent: FlaskClient) -> None:  # type: ignore[no-untyped-def]
+    call_id = handed_off_call(console_site)
+    now = console_site.clock()
+    good = "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 31 + "1/Recordings/RE" + "2" * 32
+    with console_site.service.database.session() as session:
+        session.add(Voicemail(call_id=call_id, recording_sid="RE" + "1" * 32, recording_url="javascript:alert(document.cookie)", duration_seconds=9, created_at=now))
+        session.add(Voicemail(call_id=call_id, recording_sid="RE" + "2" * 32, recording_url=good, duration_seconds=12, created_at=now))
+    page = agent.get("/agent/follow-ups").text
+    assert "javascript:" not in page and "not a Twilio recording" in page
+    assert f'<a href="{good}"' in page
