@@ -1,0 +1,89 @@
+"""frontdoor as a package: the wheel holds one top-level package and its shipped data, and ``pip install .``
+(not editable) gives a ``frontdoor`` command that works from any directory (issue 13, item 6).
+
+Built offline (``--no-build-isolation``: the setuptools of this environment) and installed with ``--no-deps``
+into a new virtual environment that borrows this one's dependencies (a ``.pth`` file naming this environment's
+site-packages, after its own); ``.ci/run`` does the same from PyPI in a clean environment.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_DATA = (
+    "frontdoor/config/frontdoor.toml", "frontdoor/config/incidents.yaml", "frontdoor/config/directory.yaml",
+    "frontdoor/config/answers.yaml", "frontdoor/config/lexicons/urgency.yaml", "frontdoor/console/templates/console/base.html",
+    "frontdoor/console/static/console.css", "frontdoor/console/static/queue.js",
+)
+
+
+def _setuptools_new_enough() -> bool:
+    try:
+        import setuptools
+    except ImportError:
+        return False
+    return int(setuptools.__version__.split(".")[0]) >= 77
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not _setuptools_new_enough():
+        if os.environ.get("CI"):
+            pytest.fail("setuptools>=77 is needed to build the wheel offline: pip install '.[test]'")
+        pytest.skip("setuptools>=77 not installed")
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "--wheel-dir", str(out), str(ROOT)],
+        check=True, capture_output=True, timeout=300, cwd=out,
+    )
+    return next(out.glob("frontdoor-*.whl"))
+
+
+def _pip(python: Path, *args: str) -> None:
+    subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", "--quiet", *args], check=True, capture_output=True, timeout=300)
+
+
+def test_the_wheel_installs_only_frontdoor_and_carries_the_shipped_data(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    top_level = {name.split("/")[0] for name in names}
+    assert top_level == {"frontdoor", "frontdoor-0.1.0.dist-info"}
+    for path in SHIPPED_DATA:
+        assert path in names, f"{path} is not in the wheel"
+    assert {"frontdoor/handoff/redaction.py", "frontdoor/telephony/app.py", "frontdoor/voice/loop.py", "frontdoor/console/app.py"} <= set(names)
+
+
+@pytest.mark.parametrize("install", ["wheel", "pip install ."])
+def test_an_installed_frontdoor_chats_from_another_directory(wheel: Path, tmp_path: Path, install: str) -> None:
+    environment = tmp_path / "env"
+    venv.EnvBuilder(with_pip=False).create(environment)
+    python = environment / "bin" / "python"
+    borrowed = [path for path in sys.path if path.endswith("site-packages")]
+    own = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], capture_output=True, text=True, check=True)
+    Path(own.stdout.strip(), "borrowed.pth").write_text("\n".join(borrowed) + "\n")
+    if install == "wheel":
+        _pip(python, "install", "--no-deps", "--no-index", str(wheel))
+    else:
+        _pip(python, "install", "--no-deps", "--no-build-isolation", str(ROOT))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("FRONTDOOR_", "TWILIO_", "PYTHON"))}
+    env["FRONTDOOR_DATABASE_URL"] = f"sqlite:///{elsewhere / 'smoke.db'}"
+    located = subprocess.run(
+        [str(python), "-c", "import frontdoor, frontdoor.config, frontdoor.handoff; print(frontdoor.__file__); print(frontdoor.CONFIG_DIR)"],
+        capture_output=True, text=True, cwd=elsewhere, env=env, timeout=60, check=True,
+    ).stdout.split()
+    assert all(path.startswith(str(environment)) for path in located), located
+    chat = subprocess.run(
+        [str(environment / "bin" / "frontdoor"), "chat", "--caller", "+15551230001"], input="is email down\n",
+        capture_output=True, text=True, cwd=elsewhere, env=env, timeout=120,
+    )
+    assert chat.returncode == 0, chat.stderr
+    assert "Hi Dana" in chat.stdout and "2:30 PM" in chat.stdout
