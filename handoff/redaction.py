@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 REDACTED = "[redacted]"
 
-_UNITS = {"zero": 1, "oh": 1, "one": 1, "two": 1, "three": 1, "four": 1, "five": 1, "six": 1, "seven": 1, "eight": 1, "nine": 1}
+_UNITS = frozenset("zero oh one two three four five six seven eight nine".split())
 _TEENS = frozenset("ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split())
 _TENS = frozenset("twenty thirty forty fifty sixty seventy eighty ninety".split())
 _REPEATS = {"double": 2, "triple": 3}
@@ -79,6 +80,11 @@ _DESCRIBING = frozenset(
 )
 """First words that describe a password instead of being one ("my password is wrong apparently")."""
 _AFTERWORDS = _DESCRIBING | frozenset("apparently again anymore today yesterday now though either working after before until since because".split())
+_UNITS_OF_MEASURE = frozenset("people gb mb tb kb percent dollars pounds euros inch inches".split())
+_VERBS_IN_S = frozenset("says comes goes shows reads works".split())
+_LOOK_BACK = 7
+"""Words before a number searched for one that says what it is."""
+_LOOK_AHEAD = 5
 _MEASURES = frozenset("characters character chars letters letter digits digit numbers symbols days weeks months times attempts tries minutes hours long".split())
 _LEADING_FILLERS = frozenset("now just literally basically actually like um uh erm still currently simply always".split())
 _CLAUSE_ENDS = frozenset(
@@ -110,7 +116,7 @@ class _Word:
     ends_clause: bool
     """Followed by ``,`` ``;`` ``.`` ``?`` or ``!``: the end of a clause."""
 
-    @property
+    @cached_property
     def digits(self) -> int:
         """Digits this word stands for as part of a number: "4111" 4, "123-45-6789" 9, "four" 1, "eleven" 2."""
         if _DIGITS.fullmatch(self.bare):
@@ -121,7 +127,7 @@ class _Word:
             return 2
         return 0
 
-    @property
+    @cached_property
     def identifier(self) -> int:
         """Digits in a word that mixes them with letters ("G-482913" 6), when it has at least three."""
         if not any(c.isalpha() for c in self.bare):
@@ -129,7 +135,7 @@ class _Word:
         count = sum(c.isdigit() for c in self.bare)
         return count if count >= 3 else 0
 
-    @property
+    @cached_property
     def mixed(self) -> bool:
         """Letters together with digits or symbols: "Hunter2!", "Tr0ub4dor&3", "G-482913"."""
         core = self.raw.strip(",.;:?\"'()")
@@ -237,12 +243,6 @@ def _number_kind(words: list[_Word], index: int) -> str | None:
     if bare in _ORDINARY_NUMBER_WORDS:
         return "ordinary"
     return None
-
-
-_UNITS_OF_MEASURE = frozenset("people gb mb tb kb percent dollars pounds euros inch inches".split())
-_VERBS_IN_S = frozenset("says comes goes shows reads works".split())
-_LOOK_BACK = 7
-_LOOK_AHEAD = 5
 
 
 def _secret_numbers(words: list[_Word]) -> list[tuple[int, int]]:
