@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from datetime import date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -336,6 +337,40 @@ def test_an_oversized_or_failing_feed_is_refused(feed_server: _FeedServer, monke
         feed_module.fetch(feed_server.url, 1.0, 1000)
     with pytest.raises(FeedError, match="is not an http"):
         feed_module.fetch("file:///etc/passwd", 1.0, 1000)
+
+
+def test_the_feed_follows_redirects_and_the_proxy_in_the_environment(feed_server: _FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from frontdoor.incidents import feed as feed_module
+
+    asked: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            asked.append(self.path)
+            if self.path.endswith("/old-summary.json"):
+                self.send_response(301)
+                self.send_header("Location", "http://status.example.com/api/v2/summary.json")
+                self.end_headers()
+                return
+            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(feed_server.url, timeout=5) as upstream:
+                body = upstream.read()
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy.server_address[1]}")
+        body = feed_module.fetch("http://status.example.com/old-summary.json", 2.0, 100_000)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert [i.id for i in parse_summary(json.loads(body))] == [i.id for i in parse_summary(SUMMARY)]
+    assert asked == ["http://status.example.com/old-summary.json", "http://status.example.com/api/v2/summary.json"]
 
 
 @pytest.mark.parametrize("name", ["i", "I", "a", "it", "IT", "All", "status"])

@@ -14,6 +14,7 @@ import logging
 import socket
 import threading
 import time
+import urllib.request
 from datetime import datetime
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -110,63 +111,91 @@ class StatuspageFeed:
 
 
 def fetch(url: str, deadline_seconds: float, max_bytes: int) -> bytes:
-    """The body of a GET of ``url``, all of it within ``deadline_seconds``; ``FeedError`` otherwise."""
+    """The body of a GET of ``url`` (proxies and redirects as urllib does them), all of it within ``deadline_seconds``."""
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise FeedError(f"{url!r} is not an http(s) address")
-    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = kind(parts.hostname, parts.port, timeout=deadline_seconds)
-    deadline = _Deadline(connection, deadline_seconds)
+    deadline = _Deadline(deadline_seconds)
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(), _WatchedHTTP(deadline), _WatchedHTTPS(deadline), urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPRedirectHandler(), urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "frontdoor"})
     try:
-        connection.connect()
-        deadline.check()
-        connection.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers={"Accept": "application/json", "User-Agent": "frontdoor"})
-        response = connection.getresponse()
-        deadline.check()
-        if response.status != 200:
-            raise FeedError(f"answered HTTP {response.status}")
-        length = response.getheader("Content-Length")
-        if length and length.isdigit() and int(length) > max_bytes:
-            raise FeedError(f"summary is larger than {max_bytes:,} bytes")
-        body = response.read(max_bytes + 1)
+        with opener.open(request, timeout=deadline_seconds) as response:
+            length = response.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > max_bytes:
+                raise FeedError(f"summary is larger than {max_bytes:,} bytes")
+            body = response.read(max_bytes + 1)
         deadline.check()
     except (OSError, http.client.HTTPException) as exc:
         deadline.check()
         raise FeedError(f"{type(exc).__name__}: {exc}") from None
     finally:
-        deadline.cancel()
-        connection.close()
+        deadline.finish()
     if len(body) > max_bytes:
         raise FeedError(f"summary is larger than {max_bytes:,} bytes")
     return body
 
 
 class _Deadline:
-    """Cuts a connection off when its time is up, whatever it is waiting for (the socket timeout alone restarts with every byte)."""
+    """Cuts off the connections of one fetch when its time is up, whatever they wait for (a socket timeout restarts with every byte)."""
 
-    def __init__(self, connection: http.client.HTTPConnection, seconds: float) -> None:
-        self.connection = connection
+    def __init__(self, seconds: float) -> None:
         self.seconds = seconds
+        self.connection: http.client.HTTPConnection | None = None
         self.expired = threading.Event()
-        self.timer = threading.Timer(seconds, self._cut)
-        self.timer.daemon = True
-        self.timer.start()
+        self.done = threading.Event()
+        threading.Thread(target=self._watch, name="incident-feed-deadline", daemon=True).start()
 
-    def _cut(self) -> None:
+    def watch(self, kind: type[http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
+        """A connection factory for urllib whose connections this deadline can cut."""
+
+        def connect(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
+            self.connection = kind(*args, **kwargs)
+            return self.connection
+
+        return connect
+
+    def _watch(self) -> None:
+        if self.done.wait(self.seconds):
+            return
         self.expired.set()
-        sock = self.connection.sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        while not self.done.wait(0.05):
+            sock = self.connection.sock if self.connection is not None else None
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def check(self) -> None:
         if self.expired.is_set():
             raise FeedError(f"no complete answer within {self.seconds:g} s")
 
-    def cancel(self) -> None:
-        self.timer.cancel()
+    def finish(self) -> None:
+        self.done.set()
+
+
+class _Watched:
+    """urllib's handler, its connections made through ``deadline.watch``."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+        return super().do_open(self.deadline.watch(http_class), req, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTP(_Watched, urllib.request.HTTPHandler):
+    pass
+
+
+class _WatchedHTTPS(_Watched, urllib.request.HTTPSHandler):
+    pass
 
 
 def json_body(body: bytes) -> Any:
