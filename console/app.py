@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response
 
 from frontdoor.errors import ConfigError
 from frontdoor.console import auth, followups, handoffs, incidents, insight, queue
 from frontdoor.console.context import EXTENSION, Console, console
-from frontdoor.console.formatting import duration, local_time, reason_label
+from frontdoor.console.closing import outcome_label
+from frontdoor.console.formatting import duration, reason_label
 from frontdoor.console.users import ConsoleUsers
 
 if TYPE_CHECKING:
@@ -55,9 +55,9 @@ def register(app: Flask, service: CallService) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes),
     )
     app.extensions[EXTENSION] = Console(service, ConsoleUsers(service.database))
-    zone = ZoneInfo(service.settings.general.timezone)
-    app.add_template_filter(lambda moment, seconds=False: local_time(moment, zone, console().now(), seconds), "local_time")
+    app.add_template_filter(lambda moment, seconds=False: console().local_time(moment, seconds), "local_time")
     app.add_template_filter(duration, "duration")
     app.add_template_filter(reason_label, "reason_label")
+    app.add_template_filter(outcome_label, "outcome_label")
     for blueprint in (auth.bp, queue.bp, handoffs.bp, incidents.bp, followups.bp, insight.bp):
         app.register_blueprint(blueprint)

@@ -20,18 +20,24 @@ WAIT_BUCKETS: tuple[tuple[str, float], ...] = (
 
 @dataclass(frozen=True)
 class CallFacts:
-    """One call as the insight page sees it."""
+    """One call as the insight page sees it: ``seconds_to_person`` only when a person took the call."""
 
     started_at: datetime
     ended: bool
     handed_off: bool
+    helped: bool
     seconds_to_person: float | None
 
 
 @dataclass(frozen=True)
 class HandoffFacts:
+    """One handoff: when, its kind and label as the console shows them (a security emergency is its own kind),
+    and how an agent closed it (None while open)."""
+
     created_at: datetime
-    reason: str
+    kind: str
+    label: str
+    closed_outcome: str | None
 
 
 @dataclass(frozen=True)
@@ -74,15 +80,12 @@ class DayReasons:
         return sum(count for _, count in self.counts)
 
 
-def seconds_to_person(
-    started_at: datetime, recorded: float | None, handed_off_at: datetime | None, connected_at: datetime | None
-) -> float | None:
-    """Seconds from the call's start to a person: as recorded by the channel, else to the agent
-    connecting, else to the handoff itself; None when the call never went to a person."""
+def seconds_to_person(started_at: datetime, recorded: float | None, connected_at: datetime | None) -> float | None:
+    """Seconds from the call's start to a person taking it: as recorded by the channel, else to the agent
+    connecting; None when no person took the call (a handoff nobody answered is not a person reached)."""
     if recorded is not None:
         return max(0.0, recorded)
-    moment = connected_at or handed_off_at
-    return None if moment is None else max(0.0, (moment - started_at).total_seconds())
+    return None if connected_at is None else max(0.0, (connected_at - started_at).total_seconds())
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -116,10 +119,27 @@ def wait_histogram(calls: Iterable[CallFacts]) -> list[tuple[str, int]]:
     return [(label, counts[label]) for label, _ in WAIT_BUCKETS]
 
 
+def _settled(calls: Iterable[CallFacts]) -> list[CallFacts]:
+    """The calls that are over or went to a person (a call still with the assistant counts nowhere yet)."""
+    return [call for call in calls if call.ended or call.handed_off]
+
+
 def handled_without_person(calls: Iterable[CallFacts]) -> Share:
-    """Of the calls that are over or went to a person, how many ended without one."""
-    settled = [call for call in calls if call.ended or call.handed_off]
-    return Share(sum(1 for call in settled if not call.handed_off), len(settled))
+    """Of the settled calls, those the assistant helped that never needed a person."""
+    settled = _settled(calls)
+    return Share(sum(1 for call in settled if not call.handed_off and call.helped), len(settled))
+
+
+def left_without_help(calls: Iterable[CallFacts]) -> Share:
+    """Of the settled calls, those that ended before the assistant helped and without a person: callers who hung up (or said goodbye) unhelped."""
+    settled = _settled(calls)
+    return Share(sum(1 for call in settled if not call.handed_off and not call.helped), len(settled))
+
+
+def reached_person(calls: Iterable[CallFacts]) -> Share:
+    """Of the calls handed off, those a person took (the only ones time to a person is measured over)."""
+    handed_off = [call for call in calls if call.handed_off]
+    return Share(sum(1 for call in handed_off if call.seconds_to_person is not None), len(handed_off))
 
 
 def survey_scores(answers: Iterable[SurveyFacts]) -> list[SurveyScore]:
@@ -131,15 +151,21 @@ def survey_scores(answers: Iterable[SurveyFacts]) -> list[SurveyScore]:
     return sorted(rows, key=lambda row: (-row.answers, row.request_type))
 
 
+def closings(handoffs: Iterable[HandoffFacts]) -> list[tuple[str | None, int]]:
+    """How many handoffs were closed with each outcome, most first; ``None`` counts those still open."""
+    counts = Counter(handoff.closed_outcome for handoff in handoffs)
+    return sorted(counts.items(), key=lambda item: (item[0] is None, -item[1], item[0] or ""))
+
+
 def reasons_by_day(handoffs: Iterable[HandoffFacts], zone: ZoneInfo, first: date, last: date) -> list[DayReasons]:
-    """Handoffs per local day and reason, every day from ``first`` to ``last`` included (empty days too)."""
+    """Handoffs per local day and kind, every day from ``first`` to ``last`` included (empty days too)."""
     per_day: dict[date, Counter[str]] = defaultdict(Counter)
     reasons: set[str] = set()
     for handoff in handoffs:
         day = handoff.created_at.astimezone(zone).date()
         if first <= day <= last:
-            per_day[day][handoff.reason] += 1
-            reasons.add(handoff.reason)
+            per_day[day][handoff.kind] += 1
+            reasons.add(handoff.kind)
     order = sorted(reasons)
     days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
     return [DayReasons(day, tuple((reason, per_day[day][reason]) for reason in order)) for day in days]

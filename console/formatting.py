@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from frontdoor.handoff.summary import REASON_LABELS
+from frontdoor.handoff.summary import REASON_LABELS, WarmTransferSummary
+
+SECURITY = "security"
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A handoff's label everywhere in the console: a key to style, order and count by, and the summary's own words."""
+
+    key: str
+    label: str
+
+
+def badge(summary: WarmTransferSummary) -> Badge:
+    """``security`` for a security emergency (whatever reason carried it), else the handoff reason."""
+    return Badge(SECURITY if summary.security else summary.reason, summary.reason_label)
 
 
 def reason_label(reason: str | None) -> str:

@@ -20,17 +20,18 @@ from sqlalchemy import Connection
 
 from frontdoor.answers import load_answer_book
 from frontdoor.conversation.engine import ConversationEngine
-from frontdoor.conversation.model import Action, CallerTurn, Decision, Expecting, Outcome, Subscribe
+from frontdoor.conversation.model import Action, BookCallback, CallerTurn, Decision, Expecting, Outcome, Subscribe
 from frontdoor.conversation.replies import handoff as handoff_reply
 from frontdoor.conversation.state import CallState
+from frontdoor.detection import load_detector
 from frontdoor.directory import EmployeeDirectory, load_directory, normalise_number
-from frontdoor.errors import ConfigError, FrontdoorError, NotFoundError
+from frontdoor.errors import FrontdoorError, NotFoundError
 from frontdoor.incidents.board import IncidentBoard
 from frontdoor.incidents.store import IncidentStore, add_subscription
 from frontdoor.settings import Settings
 from frontdoor.storage.calls import CallStore, StaleCall, StoredCall
 from frontdoor.storage.database import Database
-from frontdoor.handoff.detector import LexiconError, load_detector
+from frontdoor.storage.handoffs import request_callback
 from frontdoor.notify import HandoffNotice, HandoffNotifier
 from frontdoor.handoff.policy import PolicyThresholds
 from frontdoor.handoff.summary import CallerCard, build_summary
@@ -51,15 +52,11 @@ def utcnow() -> datetime:
 
 
 def build_engine(settings: Settings, board: IncidentBoard) -> ConversationEngine:
-    """The conversation engine configured from settings (lexicons, answers, thresholds)."""
-    try:
-        detector = load_detector(settings.handoff.lexicon_file or None)
-    except LexiconError as exc:
-        raise ConfigError(str(exc)) from None
+    """The conversation engine configured from settings (the trained model, answers, thresholds)."""
     return ConversationEngine(
         board=board,
         answers=load_answer_book(settings.answers_file),
-        detector=detector,
+        detector=load_detector(settings),
         thresholds=PolicyThresholds(
             human_request=settings.handoff.human_request_threshold,
             security=settings.handoff.security_threshold,
@@ -178,11 +175,18 @@ class CallService:
         for effect in outcome.effects:
             if isinstance(effect, Subscribe):
                 add_subscription(connection, effect.incident_id, effect.phone_number, outcome.state.call_id, now)
+            elif isinstance(effect, BookCallback):
+                request_callback(connection, outcome.state.call_id, effect.phone_number, effect.note, now)
         if also is not None:
             also(connection, outcome.decision)
 
     def end_call(self, call_id: str, *, outcome: str) -> None:
         self.calls.end(call_id, outcome, self.clock())
+
+    def book_callback(self, call_id: str, number: str | None, note: str) -> None:
+        """Record that a person will call the caller back (a channel promised it): the console lists it."""
+        with self.database.transaction() as connection:
+            request_callback(connection, call_id, number, note, self.clock())
 
     def console_link(self, call_id: str) -> str:
         base = self.settings.twilio.public_url.rstrip("/")

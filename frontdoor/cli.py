@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("--jsonl", required=True, metavar="FILE", help="input file, one conversation per line; '-' for stdin")
     assess.set_defaults(handler=_run_assess)
 
+    train = commands.add_parser("train", help="rebuild the understanding model from the training corpus (needs frontdoor[train])")
+    train.add_argument("--corpus", action="append", metavar="DIR", help="corpus folder (default: the shipped corpus); repeat it to add your own labelled utterances")
+    train.add_argument("--out", metavar="DIR", help="where to write the model (default: handoff.model_dir, else the shipped model)")
+    train.add_argument("--check", action="store_true", help="only check that the model was trained on the current corpus")
+    train.set_defaults(handler=_run_train)
+
     serve = commands.add_parser("serve", help="run the web app: Twilio webhooks, agent console, /healthz")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
@@ -86,6 +92,12 @@ def _run_assess(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError(f"{args.jsonl}: is a folder, not a file") from None
     except PermissionError:
         raise InputError(f"{args.jsonl}: permission denied") from None
+
+
+def _run_train(args: argparse.Namespace, settings: Settings) -> int:
+    from frontdoor.train import run_train
+
+    return run_train(settings, args.corpus, args.out, args.check, sys.stderr)
 
 
 def _run_serve(args: argparse.Namespace, settings: Settings) -> int:

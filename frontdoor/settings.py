@@ -101,12 +101,14 @@ class ConversationSettings:
     max_reprompts: Annotated[int, AfterValidator(_reprompts)] = 1
     low_confidence: Fraction = 0.35
     repeat_caller_window_days: Annotated[int, Field(ge=0)] = 7
+    act_threshold: Fraction = 0.45
 
 
 @dataclass(frozen=True, config=SECTION)
 class HandoffSettings:
     agents: tuple[str, ...] = ()
-    lexicon_file: str = ""
+    model_dir: str = ""
+    detector_file: str = ""
     human_request_threshold: Positive = 1.0
     security_threshold: Positive = 1.0
     frustration_threshold: Positive = 1.0
@@ -194,6 +196,14 @@ class Settings:
     def answers_file(self) -> Path:
         path = self.conversation.answers_file
         return Path(path).expanduser() if path else CONFIG_DIR / "answers.yaml"
+
+    @property
+    def model_dir(self) -> Path | None:
+        return Path(self.handoff.model_dir).expanduser() if self.handoff.model_dir else None
+
+    @property
+    def detector_file(self) -> Path:
+        return Path(self.handoff.detector_file).expanduser() if self.handoff.detector_file else CONFIG_DIR / "detector.yaml"
 
     @property
     def directory_file(self) -> Path:

@@ -1,86 +1,47 @@
-"""The rule-based handoff detector: weighted lexicon phrases in their context, plus call features.
+"""The handoff detector: the trained model's reading of each turn, plus what is known about the call.
 
-A phrase counts unless a look-alike covers it ("agent software"), a negator governs it ("not
-urgent"), it is hypothetical ("do I need to talk to someone") or it sits in someone else's reported
-words ("my boss said this is ridiculous"). Repetition, escalation, silence, low confidence,
-keypad 0, caller history, VIP, incident impact and prosody add evidence of their own. Scores of a
-turn add to the call's running totals, which decay from turn to turn per signal.
+Per turn, the model (``understanding.model``) gives each signal's probability; above a floor it
+becomes evidence (``config/detector.yaml``). Long turns are also read in windows, so a request at
+the end of a long description counts in full. Call features add evidence of their own: the caller
+repeating themselves, silence, low recogniser confidence, re-prompts, repeat calls, VIP callers, a
+matched major incident, prosody. Each signal's running total decays from turn to turn. One rule does
+not wait for the model: a turn made only of person words ("agent agent", "a real person please") is
+a request for a person.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from statistics import fmean
 from typing import Sequence
 
-from frontdoor.handoff.lexicon import DEFAULT_FOLDER, Language, Lexicon, LexiconError, Pattern, Phrase, SignalLexicon, load_lexicon
-from frontdoor.handoff.signals import (
-    SIGNALS,
-    Assessment,
-    CallerContext,
-    Evidence,
-    Scores,
-    TurnObservation,
-)
+from frontdoor.handoff.detector_config import DetectorConfig
+from frontdoor.handoff.signals import SIGNALS, Assessment, CallerContext, Evidence, Scores, TurnObservation
+from frontdoor.handoff.understanding.model import Reading, UnderstandingModel
+from frontdoor.handoff.understanding.ngrams import words as turn_words
 
-__all__ = ["DEFAULT_FOLDER", "LexiconDetector", "LexiconError", "load_detector"]
-
-
-@dataclass(frozen=True)
-class _Turn:
-    """One turn's words as the rules read them."""
-
-    tokens: tuple[str, ...]
-    text: str
-
-    @classmethod
-    def read(cls, raw: str, language: Language) -> _Turn:
-        tokens = []
-        for word in raw.lower().replace("’", "'").split():
-            word = "".join(c for c in word if c.isalnum() or c == "'").strip("'")
-            possessive = word.endswith("'s") and word[:-2] not in _S_CONTRACTIONS
-            if possessive:
-                word = word[:-2]
-            if word:
-                tokens.extend(language.spellings.get(word, word).split())
-            if possessive:
-                tokens.append("'s")
-        return cls(tuple(tokens), "".join(f" {t}" for t in tokens))
-
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        """Token span [first, last) of a regex match's character span."""
-        return self.text.count(" ", 0, start + 1) - 1, self.text.count(" ", 0, end)
-
-    def quote(self, first: int, last: int) -> str:
-        """The words from ``first`` to ``last``, carried past a dangling "to", "the", "i've"... so an agent can read it."""
-        while last < len(self.tokens) and last - first < 12 and self.tokens[last - 1] in _DANGLING:
-            last += 1
-        return " ".join(self.tokens[first:last])
-
-
-_DANGLING = frozenset("a an the to of for with my our your i i've i'm i'd we we've is are was it's and or but this that real live actual".split())
+DISTRESS_PROBABILITY = 0.5
+RESTATING_ACTS = frozenset({"report_problem", "inform", "unclear", "request_service"})
+"""Acts of a turn that restates the problem; a question, a yes or a goodbye that shares words with an earlier turn is no repetition."""
+EXPLAINED_WORDS = 3
+MAX_WORDS_TO_TRY = 16
 
 
 @dataclass(frozen=True)
-class _Hit:
-    phrase: Phrase
-    first: int
-    last: int
-    weight: float
-    note: str
+class _Read:
+    """The model's reading of a turn, with the text (whole turn or window) each signal's probability came from."""
 
-    def within(self, other: _Hit) -> bool:
-        return other.first <= self.first and self.last <= other.last
+    reading: Reading
+    probability: dict[str, float]
+    source: dict[str, str]
 
 
-class LexiconDetector:
-    """Scores caller turns for human requests, frustration and urgency from a ``Lexicon``."""
+class ModelDetector:
+    """Scores caller turns with the understanding model and the call's features."""
 
-    def __init__(self, lexicon: Lexicon) -> None:
-        self.lexicon = lexicon
-        self.language = lexicon.language
-        self.features = lexicon.features
+    def __init__(self, model: UnderstandingModel, config: DetectorConfig) -> None:
+        self.model = model
+        self.config = config
 
     def assess(
         self,
@@ -89,192 +50,161 @@ class LexiconDetector:
         previous: Sequence[Assessment],
         context: CallerContext,
     ) -> Assessment:
-        words = _Turn.read(turn.text, self.language)
+        tokens = turn_words(turn.text)
+        read = self._read(turn.text, tokens) if tokens else None
         evidence: list[Evidence] = []
-        for lexicon in self.lexicon.signals:
-            evidence.extend(self._wording(lexicon, words, turn.index))
-        kinds = {(e.signal, e.kind) for e in evidence if e.weight > 0}
-        evidence.extend(self._call_features(turn, words, earlier, previous, context, kinds))
-        scores = Scores(**{s: max(0.0, sum(e.weight for e in evidence if e.signal == s)) for s in SIGNALS})
-        evidence.extend(self._escalation(scores, previous, turn.index))
-        scores = Scores(**{s: max(0.0, sum(e.weight for e in evidence if e.signal == s)) for s in SIGNALS})
+        if read is not None:
+            evidence.extend(self._model_evidence(read, turn.index))
+            if self._only_person_words(tokens):
+                evidence.append(Evidence("human_request", "person_words", f'"{turn.text}"', 1.0, turn.index))
+        evidence.extend(self._call_features(turn, tokens, earlier, previous, context, read))
+        scores = Scores(**{s: sum(e.weight for e in evidence if e.signal == s) for s in SIGNALS})
         before = previous[-1].totals if previous else Scores()
-        totals = Scores(**{s: before.get(s) * self.features.decay[s] + scores.get(s) for s in SIGNALS})
-        security = any(e.kind == "security" and e.weight > 0 for e in evidence)
-        distress = any(e.kind == "distress" and e.weight > 0 for e in evidence)
+        totals = Scores(**{s: before.get(s) * self.config.decay.get(s) + scores.get(s) for s in SIGNALS})
+        probabilities = Scores(**read.probability) if read is not None else Scores()
         return Assessment(
             turn=turn.index,
             scores=scores,
             totals=totals,
             evidence=tuple(evidence),
-            security=security,
-            distress=distress,
-            topics=self._topics(words),
+            security=scores.security > 0,
+            distress=read is not None and read.reading.signals["distress"] >= DISTRESS_PROBABILITY,
+            topics=tuple(sorted(self._content(tokens)))[:8],
+            act=read.reading.act if read is not None else "unclear",
+            act_probability=read.reading.acts[read.reading.act] if read is not None else 0.0,
+            probabilities=probabilities,
         )
 
-    def _wording(self, lexicon: SignalLexicon, words: _Turn, index: int) -> list[Evidence]:
-        if not words.tokens or not lexicon.any_phrase.search(words.text):
-            return []
-        covered = [words.span(*m.span()) for p in lexicon.lookalikes for m in p.regex.finditer(words.text)]
-        reported = self._scopes(self.language.reported_speech, self.language.reported_window, words)
-        hypothetical = self._scopes(self.language.hypothetical, self.language.hypothetical_window, words)
-        hits: list[_Hit] = []
-        for phrase in lexicon.phrases:
-            for match in phrase.pattern.regex.finditer(words.text):
-                first, last = words.span(*match.span())
-                if last <= first or any(first < b and a < last for a, b in covered):
-                    continue
-                hits.append(self._weigh(phrase, words, first, last, reported, hypothetical))
-        chosen: list[_Hit] = []
-        for hit in sorted(hits, key=lambda h: (-abs(h.weight), h.first, h.first - h.last)):
-            if not any(hit.within(c) or c.within(hit) for c in chosen):
-                chosen.append(hit)
-        return [
-            Evidence(lexicon.signal, hit.note or hit.phrase.kind.name, f'"{words.quote(hit.first, hit.last)}"', round(hit.weight, 3), index)
-            for hit in sorted(chosen, key=lambda h: h.first)
-        ]
+    def explain(self, evidence: Evidence, text: str) -> Evidence:
+        """The model evidence with the words that moved it most (each left out in turn) and what it sounds like."""
+        if evidence.kind != "model" or evidence.probability is None:
+            return evidence
+        tokens = text.split()
+        candidates = sorted(
+            {i for i, token in enumerate(tokens) if token.lower() not in self.config.stopwords},
+            key=lambda i: -len(tokens[i]),
+        )[:MAX_WORDS_TO_TRY]
+        variants = [" ".join(t for j, t in enumerate(tokens) if j != i) for i in candidates]
+        readings = self.model.read_many([text, *variants]) if variants else self.model.read_many([text])
+        base = readings[0].signals[evidence.signal]
+        drops = sorted(((base - r.signals[evidence.signal], tokens[i]) for i, r in zip(candidates, readings[1:])), reverse=True)
+        moved = tuple(dict.fromkeys(word for drop, word in drops if drop > 0.02))[:EXPLAINED_WORDS]
+        sounds_like: tuple[str, ...] = ()
+        if self.model.examples is not None:
+            embedding = self.model.embed([text])
+            if embedding is not None:
+                sounds_like = self.model.examples.nearest(embedding[0], evidence.signal)
+        what = evidence.what
+        if moved:
+            what += f"; words: {', '.join(moved)}"
+        if sounds_like:
+            what += f'; sounds like "{sounds_like[0]}"'
+        return Evidence(evidence.signal, evidence.kind, what, evidence.weight, evidence.turn, evidence.probability, moved, sounds_like)
 
-    def _weigh(
-        self,
-        phrase: Phrase,
-        words: _Turn,
-        first: int,
-        last: int,
-        reported: list[tuple[int, int]],
-        hypothetical: list[tuple[int, int]],
-    ) -> _Hit:
-        kind = phrase.kind
-        if kind.negatable and self._negated(words.tokens, first):
-            return _Hit(phrase, first, last, 0.0, "negated")
-        if kind.negatable and _inside(first, hypothetical):
-            return _Hit(phrase, first, last, 0.0, "hypothetical")
-        weight = phrase.weight
-        note = ""
-        if _inside(first, reported):
-            weight *= kind.reported_speech
-            note = "reported"
-        if kind.needs and not self.language.class_patterns[kind.needs].regex.search(words.text):
-            weight *= kind.without
-        return _Hit(phrase, first, last, weight, note)
+    def _read(self, text: str, tokens: Sequence[str]) -> _Read:
+        texts = [text]
+        size = self.config.model.window_words
+        spoken = text.split()
+        if len(spoken) > size + size // 2:
+            step = size // 2
+            texts.extend(" ".join(spoken[start : start + size]) for start in range(0, len(spoken) - step, step))
+        readings = self.model.read_many(texts)
+        probability = {}
+        source = {}
+        for signal in SIGNALS:
+            # Windows only raise a request for a person: other signals need the whole turn's context ("not urgent").
+            pool = range(len(readings)) if signal == "human_request" else range(1)
+            best = max(pool, key=lambda i: readings[i].signals[signal])
+            probability[signal] = readings[best].signals[signal]
+            source[signal] = texts[best]
+        return _Read(readings[0], probability, source)
 
-    def _negated(self, tokens: tuple[str, ...], first: int) -> bool:
-        """Whether a negator governs the phrase at ``first``: close before it, with no clause break between."""
-        language = self.language
-        new_clause = False
-        for position in range(first - 1, max(-1, first - 1 - language.negation_window), -1):
-            following = tokens[position + 1]
-            if following in language.scope_breakers:
-                return False
-            new_clause = new_clause or following in language.new_clause
-            if tokens[position] in language.negators:
-                raising = position + 1 < len(tokens) and tokens[position + 1] in language.raising
-                return raising or not new_clause
-        return False
+    def _model_evidence(self, read: _Read, index: int) -> list[Evidence]:
+        found = []
+        for signal in SIGNALS:
+            p = read.probability[signal]
+            floor, alone = self.config.model.floor.get(signal), self.config.model.alone.get(signal)
+            if p < floor:
+                continue
+            weight = round((p - floor) / (alone - floor), 3)
+            found.append(Evidence(signal, "model", f'"{read.source[signal]}" (p {p:.2f})', weight, index, round(p, 3)))
+        return found
 
-    def _scopes(self, markers: Sequence[Pattern], window: int, words: _Turn) -> list[tuple[int, int]]:
-        """Token spans governed by each marker: from the marker to a scope breaker or the window's end."""
-        scopes = []
-        for marker in markers:
-            for match in marker.regex.finditer(words.text):
-                start, end = words.span(*match.span())
-                stop = end
-                while stop < len(words.tokens) and stop < end + window and words.tokens[stop] not in self.language.scope_breakers:
-                    stop += 1
-                scopes.append((start, stop))
-        return scopes
+    def _only_person_words(self, tokens: Sequence[str]) -> bool:
+        rule = self.config.person_only
+        allowed = rule.person_words | rule.fillers
+        return all(t in allowed for t in tokens) and any(t in rule.needs for t in tokens)
 
     def _call_features(
         self,
         turn: TurnObservation,
-        words: _Turn,
+        tokens: Sequence[str],
         earlier: Sequence[TurnObservation],
         previous: Sequence[Assessment],
         context: CallerContext,
-        kinds: set[tuple[str, str]],
+        read: _Read | None,
     ) -> list[Evidence]:
-        f = self.features
+        c = self.config
         index = turn.index
         found: list[Evidence] = []
-        if f.keypad_digit and f.keypad_digit in turn.digits:
-            found.append(Evidence("human_request", "keypad", f"pressed {f.keypad_digit}", f.keypad_weight, index))
         if turn.silent and earlier and any(t.silent for t in earlier):
-            found.append(Evidence("frustration", "silence", "silent again", f.silence_weight, index))
-        if turn.confidence is not None and turn.confidence < f.low_confidence_below and not turn.silent:
-            found.append(Evidence("frustration", "low_confidence", f"recogniser confidence {turn.confidence:.2f}", f.low_confidence_weight, index))
+            found.append(Evidence("frustration", "silence", "silent again", c.silence.weight, index))
+        if turn.confidence is not None and turn.confidence < c.low_confidence.below and not turn.silent:
+            found.append(Evidence("frustration", "low_confidence", f"recogniser confidence {turn.confidence:.2f}", c.low_confidence.weight, index))
         if context.reprompts and (turn.misunderstood or turn.silent):
-            found.append(Evidence("frustration", "reprompted", f"still not understood after {context.reprompts} re-prompt(s)", f.reprompted_weight, index))
-        found.extend(self._repetition(words, earlier, context, index))
+            found.append(Evidence("frustration", "reprompted", f"still not understood after {context.reprompts} re-prompt(s)", c.reprompted.weight, index))
+        if read is None or read.reading.act in RESTATING_ACTS:
+            found.extend(self._repetition(turn.text, tokens, earlier, context, index))
         raised = {e.kind for a in previous for e in a.evidence}
-        if context.recent_calls >= f.recent_calls_at_least and "repeat_caller" not in raised:
-            found.append(Evidence("frustration", "repeat_caller", f"{context.recent_calls + 1} calls about this recently", f.recent_calls_weight, index))
-        if context.vip and "vip" not in raised and (words.tokens or turn.digits):
-            found.append(Evidence("urgency", "vip", "VIP caller", f.vip_weight, index))
+        if context.recent_calls >= c.recent_calls.at_least and "repeat_caller" not in raised:
+            found.append(Evidence("frustration", "repeat_caller", f"{context.recent_calls + 1} calls about this recently", c.recent_calls.weight, index))
+        if context.vip and "vip" not in raised and (tokens or turn.digits):
+            found.append(Evidence("urgency", "vip", "VIP caller", c.vip.weight, index))
         impact = (context.incident_impact or "").lower()
-        if impact in f.incident_levels and ("urgency", f.incident_needs_kind) in kinds:
-            found.append(Evidence("urgency", "incident_impact", f"{impact} incident with business impact", f.incident_weight, index))
+        if impact in c.incident.impact and read is not None and read.probability["urgency"] >= c.model.floor.urgency:
+            found.append(Evidence("urgency", "incident_impact", f"{impact} incident with business impact", c.incident.weight, index))
         found.extend(self._prosody(turn, earlier))
         return [e for e in found if e.weight != 0]
 
-    def _repetition(self, words: _Turn, earlier: Sequence[TurnObservation], context: CallerContext, index: int) -> list[Evidence]:
-        """The caller says again what they said before: once counts, twice counts double.
-
-        After a re-prompt a shorter restatement counts too ("one drive isn't syncing" -> "it isn't syncing").
-        """
-        f = self.features
-        current = self._content(words.tokens)
+    def _repetition(self, text: str, tokens: Sequence[str], earlier: Sequence[TurnObservation], context: CallerContext, index: int) -> list[Evidence]:
+        """The caller says again what they said before: once counts, twice counts double; in full after a re-prompt or an offer."""
+        rule = self.config.repetition
+        current = self._content(tokens)
         if not current:
             return []
-        repeated = []
-        for before in earlier:
-            other = self._content(_Turn.read(before.text, self.language).tokens)
-            if other and _similarity(current, other, contained=True) >= f.repetition_similarity:
-                repeated.append(before.index)
+        repeated = [
+            before.index
+            for before in earlier
+            if (other := self._content(turn_words(before.text))) and _similarity(current, other) >= rule.similarity
+        ]
         if not repeated:
             return []
         insisting = context.reprompts or context.offered_person
-        weight = f.repetition_after_reprompt if insisting else f.repetition_weight * min(len(repeated), 2)
-        turns = ", ".join(str(i) for i in repeated)
-        return [Evidence("frustration", "repetition", f'"{words.quote(0, len(words.tokens))}" repeats turn {turns}', weight, index)]
+        weight = rule.after_reprompt if insisting else rule.weight * min(len(repeated), 2)
+        turns = ", ".join(str(i + 1) for i in repeated)
+        return [Evidence("frustration", "repetition", f'"{text}" repeats turn {turns}', weight, index)]
 
     def _content(self, tokens: Sequence[str]) -> frozenset[str]:
-        return frozenset(_stem(t) for t in tokens if t not in self.language.stopwords)
-
-    def _escalation(self, scores: Scores, previous: Sequence[Assessment], index: int) -> list[Evidence]:
-        if not previous or scores.frustration <= 0:
-            return []
-        last = previous[-1].scores.frustration
-        if 0 < last <= scores.frustration:
-            return [Evidence("frustration", "escalation", "frustration rising turn after turn", self.features.escalation_weight, index)]
-        return []
+        return frozenset(_stem(t) for t in tokens if t not in self.config.stopwords)
 
     def _prosody(self, turn: TurnObservation, earlier: Sequence[TurnObservation]) -> list[Evidence]:
-        f = self.features
+        p = self.config.prosody
         audio = turn.audio
         baseline = [t.audio for t in earlier if t.audio is not None and not t.silent]
         if audio is None or not baseline:
             return []
         found = []
         loud = [a.rms_db for a in baseline if a.rms_db is not None]
-        if audio.rms_db is not None and loud and audio.rms_db - fmean(loud) >= f.loudness_rise_db:
-            found.append(Evidence("frustration", "prosody", f"{audio.rms_db - fmean(loud):.0f} dB louder than earlier", f.loudness_weight, turn.index))
+        if audio.rms_db is not None and loud and audio.rms_db - fmean(loud) >= p.loudness_rise_db:
+            found.append(Evidence("frustration", "prosody", f"{audio.rms_db - fmean(loud):.0f} dB louder than earlier", p.loudness_weight, turn.index))
         pitch = [a.pitch_hz for a in baseline if a.pitch_hz]
-        if audio.pitch_hz and pitch and audio.pitch_hz / fmean(pitch) >= f.pitch_rise_ratio:
-            found.append(Evidence("frustration", "prosody", f"pitch {audio.pitch_hz / fmean(pitch):.2f}x earlier turns", f.pitch_weight, turn.index))
+        if audio.pitch_hz and pitch and audio.pitch_hz / fmean(pitch) >= p.pitch_rise_ratio:
+            found.append(Evidence("frustration", "prosody", f"pitch {audio.pitch_hz / fmean(pitch):.2f}x earlier turns", p.pitch_weight, turn.index))
         rate = [a.words_per_second for a in baseline if a.words_per_second]
-        if audio.words_per_second and rate and audio.words_per_second / fmean(rate) >= f.rate_rise_ratio:
+        if audio.words_per_second and rate and audio.words_per_second / fmean(rate) >= p.rate_rise_ratio:
             what = f"speaking {audio.words_per_second / fmean(rate):.2f}x faster than earlier"
-            found.append(Evidence("urgency", "prosody", what, f.rate_weight, turn.index))
+            found.append(Evidence("urgency", "prosody", what, p.rate_weight, turn.index))
         return found
-
-    def _topics(self, words: _Turn) -> tuple[str, ...]:
-        return tuple(sorted(self._content(words.tokens)))[:8]
-
-
-_S_CONTRACTIONS = frozenset("it that what he she there here who where let how everyone everybody nobody someone somebody".split())
-
-
-def _inside(position: int, scopes: list[tuple[int, int]]) -> bool:
-    return any(start <= position < stop for start, stop in scopes)
 
 
 def _stem(token: str) -> str:
@@ -284,13 +214,7 @@ def _stem(token: str) -> str:
     return token
 
 
-def _similarity(a: frozenset[str], b: frozenset[str], contained: bool = False) -> float:
-    """Token-set similarity (Jaccard); with ``contained``, a turn wholly inside the other counts as the same."""
+def _similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Word-set similarity (Jaccard); a turn wholly inside the other counts as the same."""
     shared = len(a & b)
-    jaccard = shared / len(a | b)
-    return 1.0 if contained and shared == min(len(a), len(b)) else jaccard
-
-
-def load_detector(path: str | Path | None = None) -> LexiconDetector:
-    """The detector built from the lexicon folder ``path`` (default: ``config/lexicons``)."""
-    return LexiconDetector(load_lexicon(path))
+    return 1.0 if shared == min(len(a), len(b)) else shared / len(a | b)

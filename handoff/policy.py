@@ -40,11 +40,10 @@ def decide_handoff(assessments: Sequence[Assessment], thresholds: PolicyThreshol
     latest = assessments[-1]
     totals = latest.totals
     distress = any(a.distress for a in assessments)
-    security = any(a.security for a in assessments)
     if totals.human_request >= thresholds.human_request:
         return _verdict("human_request", "human_request", assessments, distress=distress)
-    if security and totals.urgency >= thresholds.security:
-        return _verdict("urgency", "urgency", assessments, distress=distress, security=True)
+    if totals.security >= thresholds.security:
+        return _verdict("urgency", "security", assessments, distress=distress, security=True)
     if totals.frustration >= thresholds.frustration:
         return _verdict("frustration", "frustration", assessments, distress=distress)
     if totals.urgency >= thresholds.urgency:
@@ -56,7 +55,7 @@ def _verdict(
     reason: Reason, signal: Signal, assessments: Sequence[Assessment], *, distress: bool, security: bool = False
 ) -> HandoffVerdict:
     items = [e for a in assessments for e in a.evidence if e.signal == signal and e.weight > 0]
-    ranked = sorted(items, key=lambda e: (not (security and e.kind == "security"), -e.weight, -e.turn))
+    ranked = sorted(items, key=lambda e: (-e.weight, -e.turn))
     return HandoffVerdict(True, reason, security=security, distress=distress, evidence=tuple(ranked[:TOP_EVIDENCE]))
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, Sequence
 
-Signal = Literal["human_request", "frustration", "urgency"]
+Signal = Literal["human_request", "frustration", "urgency", "security"]
 Reason = Literal["human_request", "frustration", "urgency", "no_progress", "failure"]
+"""Why a call went to a person; a security emergency is ``urgency`` with ``security`` set on the verdict."""
 
-SIGNALS: tuple[Signal, ...] = ("human_request", "frustration", "urgency")
+SIGNALS: tuple[Signal, ...] = ("human_request", "frustration", "urgency", "security")
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,25 @@ class CallerContext:
 
 @dataclass(frozen=True)
 class Evidence:
-    """One reason a score moved: readable by an agent, checkable by a test."""
+    """One reason a score moved: readable by an agent, checkable by a test.
+
+    Evidence from the model also carries the signal's probability, the words that moved it most
+    (each left out in turn) and the training utterances it sounds most like.
+    """
 
     signal: Signal
     kind: str
     what: str
     weight: float
     turn: int
+    probability: float | None = None
+    words: tuple[str, ...] = ()
+    sounds_like: tuple[str, ...] = ()
+
+
+def evidence_from_dict(data: dict) -> Evidence:
+    """``Evidence`` back from its JSON form (lists become tuples)."""
+    return Evidence(**{**data, "words": tuple(data.get("words", ())), "sounds_like": tuple(data.get("sounds_like", ()))})
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,7 @@ class Scores:
     human_request: float = 0.0
     frustration: float = 0.0
     urgency: float = 0.0
+    security: float = 0.0
 
     def get(self, signal: Signal) -> float:
         return float(getattr(self, signal))
@@ -82,10 +96,14 @@ class Assessment:
     security: bool = False
     distress: bool = False
     topics: tuple[str, ...] = field(default=())
+    act: str = "unclear"
+    act_probability: float = 0.0
+    probabilities: Scores = field(default_factory=Scores)
+    """The model's probability of each signal in this turn (before call features)."""
 
 
 class Detector(Protocol):
-    """Scores one caller turn given the call so far. Pure: no I/O, same input gives same output."""
+    """Scores one caller turn given the call so far, and explains model evidence for agents. Pure: same input, same output."""
 
     def assess(
         self,
@@ -94,3 +112,5 @@ class Detector(Protocol):
         previous: Sequence[Assessment],
         context: CallerContext,
     ) -> Assessment: ...
+
+    def explain(self, evidence: Evidence, text: str) -> Evidence: ...

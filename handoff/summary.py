@@ -1,19 +1,25 @@
 """The warm-transfer summary: what an agent needs so the caller never repeats themselves.
 
-Built once at handoff from the call so far; rendered as a whisper the agent hears before the call
-connects (most important first, at most ``WHISPER_WORD_LIMIT`` words), and as JSON and Markdown
-for the agent console and notifications.
+Built once at handoff from every caller turn: the issue in the caller's most informative words, the
+system involved, the business impact and any deadline, what they already tried, what the assistant
+told them, why the call came to a person and how the caller is. Rendered as a whisper the agent hears
+before the call connects (most important first, no filler: at most ``WHISPER_WORD_LIMIT`` words,
+``PLAIN_WHISPER_WORD_LIMIT`` for a plain request for a person), and as JSON and Markdown for the
+agent console and notifications.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 
-from frontdoor.handoff.signals import Assessment, Evidence
+from frontdoor.handoff.signals import Assessment, Evidence, evidence_from_dict
 
-WHISPER_WORD_LIMIT = 60
+WHISPER_WORD_LIMIT = 40
+PLAIN_WHISPER_WORD_LIMIT = 20
 ISSUE_WORD_LIMIT = 25
+QUOTE_WORD_LIMIT = 14
 TOP_EVIDENCE = 3
 
 REASON_LABELS = {
@@ -23,10 +29,31 @@ REASON_LABELS = {
     "no_progress": "Assistant could not help",
     "failure": "System fault, caller passed straight to you",
 }
+SECURITY_LABEL = "Security emergency"
 
+_ISSUE_ACTS = ("report_problem", "request_service", "ask_how_to", "ask_status", "inform")
 _NOT_AN_ISSUE = frozenset(
     "agent person human representative operator someone somebody real live please a an the to talk speak with get me "
     "i want need can could you let yes no yeah hi hello hey okay ok um uh just now".split()
+)
+_DEADLINE = re.compile(
+    r"\b(?:(?:by|before|until|due|at)\s+(?:\d{1,2}(?::\d\d)?\s*(?:am|pm|o'clock)?|one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"eleven|twelve|noon|midday|midnight|tonight|today|tomorrow|lunch|end of (?:the )?day|close of business|the end of the day)"
+    r"|in\s+(?:\d+|a|an|one|two|three|five|ten|fifteen|twenty|thirty)\s+(?:minutes?|mins?|hours?)"
+    r"|(?:right )?now|this (?:morning|afternoon|evening)|today|tonight)\b",
+    re.IGNORECASE,
+)
+_SCALE = re.compile(
+    r"\b(?:\d[\d,]*|all|every|whole|entire|none of|nobody in|everyone in|everybody in)\s+(?:the\s+|our\s+|of\s+)?"
+    r"(?:\w+\s+)?(?:people|staff|users|customers|patients|agents|tills|stores|shops|floor|team|department|office|ward|site|"
+    r"clinic|branch|call centre|call center|building|school|warehouse|trucks|orders)\b",
+    re.IGNORECASE,
+)
+_TRIED = re.compile(
+    r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?|i already|we already)\s+(?:already\s+|just\s+)?"
+    r"(?:tried|restarted|rebooted|reset|unplugged|replugged|reinstalled|cleared|logged (?:out|off)|signed out|updated|"
+    r"checked|turned it off|switched it off|done the|did the|swapped|changed)\b[^.?!]*",
+    re.IGNORECASE,
 )
 
 
@@ -40,8 +67,7 @@ class CallerCard:
     vip: bool = False
 
     def describe(self) -> str:
-        who = self.name or "Unknown caller"
-        parts = [who]
+        parts = [self.name or "Unknown caller"]
         if self.department:
             parts.append(self.department)
         if self.vip:
@@ -84,29 +110,45 @@ class WarmTransferSummary:
     do_not_ask: tuple[str, ...] = ()
     security: bool = False
     distress: bool = False
+    system: str | None = None
+    impact: str | None = None
+    deadline: str | None = None
+    tried: tuple[str, ...] = ()
+    caller_state: str = "calm"
+    why: str = ""
 
     @property
     def reason_label(self) -> str:
-        label = REASON_LABELS.get(self.reason, self.reason.replace("_", " ").capitalize())
-        if self.security:
-            return "Security emergency"
-        return label
+        return SECURITY_LABEL if self.security else REASON_LABELS.get(self.reason, self.reason.replace("_", " ").capitalize())
+
+    @property
+    def plain_request(self) -> bool:
+        """A request for a person with nothing else known: the short whisper."""
+        return self.reason == "human_request" and not (self.issue or self.impact or self.tried or self.incident)
 
     def whisper(self) -> str:
-        """What the agent hears before the call is bridged: most important first, at most ~60 words."""
+        """What the agent hears before the call connects: most important first, no filler."""
         sentences = [f"{self.reason_label}: {self.caller.describe()}."]
         if self.distress:
-            sentences.append("Caller sounds distressed; go gently.")
-        sentences.append(f"Issue, in their words: {_sentence(self.issue)}")
+            sentences.append("Caller is distressed; go gently.")
+        elif self.caller_state == "frustrated" and self.reason != "frustration":
+            sentences.append("Caller is frustrated.")
+        if self.issue:
+            sentences.append(_sentence(_clip(self.issue, QUOTE_WORD_LIMIT)))
+        elif self.reason == "human_request":
+            sentences.append("No details yet.")
+        if self.system and self.system.lower() not in self.issue.lower():
+            sentences.append(f"System: {self.system}.")
+        if self.deadline or self.impact:
+            sentences.append(_sentence("Impact: " + _clip(self.impact or self.deadline or "", 10)))
+        if self.tried:
+            sentences.append(_sentence("Tried: " + _clip(self.tried[0], 8)))
         if self.incident is not None:
-            eta = f", fix expected by {self.incident.eta}" if self.incident.eta else ""
-            sentences.append(f"Known incident {self.incident.id}, {self.incident.title}{eta}; caller already told.")
-        quotes = [e.what for e in self.evidence if e.what.startswith('"')]
-        quote = max(quotes, key=lambda what: len(what.split())) if quotes else None
-        if quote:
-            sentences.append(f"They said {quote}.")
-        sentences.append(f"On the line {_duration(self.seconds_on_line)}.")
-        return _limit_words(sentences, WHISPER_WORD_LIMIT)
+            eta = f", fix by {self.incident.eta}" if self.incident.eta else ""
+            sentences.append(f"Told about {self.incident.id}{eta}.")
+        if self.seconds_on_line >= 120:
+            sentences.append(f"On the line {_duration(self.seconds_on_line)}.")
+        return _limit_words(sentences, PLAIN_WHISPER_WORD_LIMIT if self.plain_request else WHISPER_WORD_LIMIT)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -124,35 +166,50 @@ class WarmTransferSummary:
             reason=str(data.get("reason", "failure")),
             incident=IncidentNote(**incident) if incident else None,
             told=tuple(data.get("told", ())),
-            evidence=tuple(Evidence(**item) for item in data.get("evidence", ())),
+            evidence=tuple(evidence_from_dict(item) for item in data.get("evidence", ())),
             trajectory=tuple(TrajectoryPoint(**point) for point in data.get("trajectory", ())),
             seconds_on_line=float(data.get("seconds_on_line", 0.0)),
             do_not_ask=tuple(data.get("do_not_ask", ())),
             security=bool(data.get("security", False)),
             distress=bool(data.get("distress", False)),
+            system=data.get("system"),
+            impact=data.get("impact"),
+            deadline=data.get("deadline"),
+            tried=tuple(data.get("tried", ())),
+            caller_state=str(data.get("caller_state", "calm")),
+            why=str(data.get("why", "")),
         )
 
     def to_markdown(self) -> str:
-        lines = [
-            f"**{self.reason_label}** - {self.caller.describe()}",
-            "",
-            f"- **Issue (in their words):** {self.issue}",
-            f"- **Number:** {self.caller.number or 'withheld'}",
-            f"- **On the line:** {_duration(self.seconds_on_line)}",
-        ]
-        if self.incident is not None:
-            eta = f", fix expected by {self.incident.eta}" if self.incident.eta else ""
-            lines.append(f"- **Incident:** {self.incident.id} {self.incident.title} ({self.incident.status}{eta})")
-        if self.evidence:
-            lines.append("- **Why handed off:** " + "; ".join(f"{e.what} (turn {e.turn + 1})" for e in self.evidence))
-        if self.told:
-            lines.append("- **Already told:** " + " / ".join(self.told))
-        if self.do_not_ask:
-            lines.append("- **Don't ask again:** " + "; ".join(self.do_not_ask))
+        lines = [f"**{self.reason_label}** - {self.caller.describe()}", ""]
+        for label, value in self.fields():
+            lines.append(f"- **{label}:** {value}")
         if self.trajectory:
             points = ", ".join(f"{p.turn + 1}: {p.frustration:.1f}/{p.urgency:.1f}" for p in self.trajectory)
             lines.append(f"- **Frustration/urgency by turn:** {points}")
         return "\n".join(lines) + "\n"
+
+    def fields(self) -> list[tuple[str, str]]:
+        """The structured summary as (label, text) pairs, most useful first; empty ones left out."""
+        found = [
+            ("Issue (in their words)", self.issue or "not stated"),
+            ("System", self.system or ""),
+            ("Impact", self.impact or ""),
+            ("Deadline", self.deadline or ""),
+            ("Already tried", " / ".join(self.tried)),
+            ("Caller", self.caller_state),
+            ("Why handed off", self.why),
+            ("Number", self.caller.number or "withheld"),
+            ("On the line", _duration(self.seconds_on_line)),
+        ]
+        if self.incident is not None:
+            eta = f", fix expected by {self.incident.eta}" if self.incident.eta else ""
+            found.append(("Incident", f"{self.incident.id} {self.incident.title} ({self.incident.status}{eta})"))
+        if self.evidence:
+            found.append(("Evidence", "; ".join(f"{e.what} (turn {e.turn + 1})" for e in self.evidence)))
+        found.append(("Already told", " / ".join(self.told)))
+        found.append(("Don't ask again", "; ".join(self.do_not_ask)))
+        return [(label, value) for label, value in found if value]
 
 
 def build_summary(
@@ -167,13 +224,22 @@ def build_summary(
     incident: IncidentNote | None,
     seconds_on_line: float,
     known_facts: Mapping[str, str],
+    system: str | None = None,
 ) -> WarmTransferSummary:
-    """The summary for a call handed off for ``reason`` after the given turns."""
-    issue = describe_issue(caller_turns, known_facts.get("problem"))
-    ranked = sorted(evidence, key=lambda item: (-abs(item.weight), item.turn))[:TOP_EVIDENCE]
-    if not ranked:
-        ranked = _strongest(assessments, reason)
-    return WarmTransferSummary(
+    """The summary of the whole call, handed off for ``reason`` after ``caller_turns``.
+
+    ``caller_turns`` are every turn as heard (redacted; silence as ""), in order, as ``assessments`` are.
+    """
+    by_turn = {a.turn: a for a in assessments}
+    readings = [(text, by_turn.get(index)) for index, text in enumerate(caller_turns)]
+    issue = describe_issue(caller_turns, [a.act if a is not None else "inform" for _, a in readings])
+    ranked = sorted(evidence, key=lambda item: (-abs(item.weight), item.turn))[:TOP_EVIDENCE] or _strongest(assessments, reason)
+    impact = _most(readings, "urgency")
+    deadline = next((m.group(0) for turn in caller_turns for m in [_DEADLINE.search(turn)] if m), None)
+    scale = next((m.group(0) for turn in caller_turns for m in [_SCALE.search(turn)] if m), None)
+    security = any(a.security for a in assessments) and reason == "urgency"
+    distress = any(a.distress for a in assessments)
+    summary = WarmTransferSummary(
         call_id=call_id,
         caller=caller,
         issue=issue,
@@ -183,23 +249,60 @@ def build_summary(
         evidence=tuple(ranked),
         trajectory=tuple(TrajectoryPoint(a.turn, round(a.totals.frustration, 2), round(a.totals.urgency, 2)) for a in assessments),
         seconds_on_line=round(seconds_on_line, 1),
-        do_not_ask=_do_not_ask(caller, issue, incident, known_facts, bool(caller_turns)),
-        security=any(a.security for a in assessments),
-        distress=any(a.distress for a in assessments),
+        do_not_ask=_do_not_ask(caller, issue, incident, known_facts),
+        security=security,
+        distress=distress,
+        system=system,
+        impact=_impact(impact, scale, issue),
+        deadline=deadline,
+        tried=tuple(dict.fromkeys(m.group(0).strip() for turn in caller_turns for m in _TRIED.finditer(turn))),
+        caller_state=_caller_state(assessments, distress),
+        why=_why(reason, ranked, security),
     )
+    return summary
 
 
-def describe_issue(caller_turns: Sequence[str], problem: str | None) -> str:
-    """The issue in one sentence: the caller's own most informative words."""
-    candidates = [turn.strip() for turn in caller_turns if _content_words(turn)]
+def describe_issue(caller_turns: Sequence[str], acts: Sequence[str]) -> str:
+    """The issue in one sentence: the caller's most informative words, from the turn that says most about the problem."""
+    candidates = [
+        (act in _ISSUE_ACTS, act == "report_problem", len(_content_words(turn)), -index, turn.strip())
+        for index, (turn, act) in enumerate(zip(caller_turns, acts))
+        if len(_content_words(turn)) >= 2
+    ]
     if not candidates:
-        if problem:
-            return problem
-        return "Not stated yet: the caller asked for a person straight away." if caller_turns else "Not stated yet."
-    best = next((turn for turn in candidates if len(_content_words(turn)) >= 3), max(candidates, key=lambda t: len(_content_words(t))))
-    words = best.split()
-    said = " ".join(words[:ISSUE_WORD_LIMIT]) + ("..." if len(words) > ISSUE_WORD_LIMIT else "")
-    return f'"{said}"'
+        return ""
+    best = max(candidates)[-1]
+    return f'"{_clip(best, ISSUE_WORD_LIMIT)}"'
+
+
+def _most(readings: Sequence[tuple[str, Assessment | None]], signal: str) -> str | None:
+    scored = [(a.probabilities.get(signal), text) for text, a in readings if a is not None and a.probabilities.get(signal) >= 0.5]
+    return max(scored)[1] if scored else None
+
+
+def _impact(urgent_turn: str | None, scale: str | None, issue: str) -> str | None:
+    if urgent_turn and f'"{_clip(urgent_turn, ISSUE_WORD_LIMIT)}"' != issue:
+        return _clip(urgent_turn, QUOTE_WORD_LIMIT)
+    return scale
+
+
+def _caller_state(assessments: Sequence[Assessment], distress: bool) -> str:
+    if distress:
+        return "distressed"
+    last = assessments[-1].totals if assessments else None
+    if last is not None and last.frustration >= 0.5:
+        return "frustrated"
+    if last is not None and (last.urgency >= 0.5 or last.security >= 0.5):
+        return "under time pressure"
+    return "calm"
+
+
+def _why(reason: str, evidence: Sequence[Evidence], security: bool) -> str:
+    label = SECURITY_LABEL if security else REASON_LABELS.get(reason, reason)
+    quote = next((e.what.split('"')[1] for e in evidence if e.what.count('"') >= 2), None)
+    if quote:
+        return f'{label}: "{_clip(quote, QUOTE_WORD_LIMIT)}"'
+    return f"{label}: {evidence[0].what}" if evidence else label
 
 
 def _content_words(text: str) -> list[str]:
@@ -211,16 +314,14 @@ def _strongest(assessments: Sequence[Assessment], reason: str) -> list[Evidence]
     return sorted(items, key=lambda item: (-abs(item.weight), item.turn))[:TOP_EVIDENCE]
 
 
-def _do_not_ask(
-    caller: CallerCard, issue: str, incident: IncidentNote | None, facts: Mapping[str, str], spoke: bool
-) -> tuple[str, ...]:
+def _do_not_ask(caller: CallerCard, issue: str, incident: IncidentNote | None, facts: Mapping[str, str]) -> tuple[str, ...]:
     items = []
     if caller.name:
         department = f", {caller.department}" if caller.department else ""
         items.append(f"who they are ({caller.name}{department}, from caller ID)")
     if caller.number:
         items.append(f"their number ({caller.number})")
-    if spoke and issue.startswith('"'):
+    if issue:
         items.append("what the problem is (see issue)")
     if incident is not None:
         items.append(f"whether they know about {incident.id} (already told status and fix time)")
@@ -230,9 +331,14 @@ def _do_not_ask(
     return tuple(items)
 
 
+def _clip(text: str, limit: int) -> str:
+    words = text.strip().strip('"').split()
+    return " ".join(words[:limit]) + ("..." if len(words) > limit else "")
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
-    return text if text.endswith((".", "!", "?", '."', '?"', '!"')) else f"{text}."
+    return text if text.endswith((".", "!", "?", '."', '?"', '!"', "...")) else f"{text}."
 
 
 def _duration(seconds: float) -> str:

@@ -24,6 +24,7 @@ from frontdoor.conversation import replies
 from frontdoor.conversation.model import Action, CallerTurn, Decision
 from frontdoor.errors import FrontdoorError, NotFoundError
 from frontdoor.schemas import twilio_recording_sid
+from frontdoor.storage.handoffs import request_callback
 from frontdoor.telephony import records, twiml
 from frontdoor.telephony.security import (
     SIGNATURE_HEADER,
@@ -335,7 +336,7 @@ class PhoneLine:
     def _book_callback(self, params: WebhookParams, call_id: str, note: str, preface: str = "") -> Answer:
         facts = self._facts(call_id)
         number = (facts.caller_number if facts is not None else None) or self._callable(params)
-        booked = partial(records.request_callback, call_id=call_id, number=number, note=note, now=self.service.clock())
+        booked = partial(request_callback, call_id=call_id, number=number, note=note, now=self.service.clock())
         return Answer(twiml.goodbye(f"{preface} {replies.callback_booked(number)}".strip(), self.line), (booked,), essential=True)
 
     def _callable(self, params: WebhookParams) -> str | None:

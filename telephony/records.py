@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from frontdoor.calls import AnsweredBefore
 from frontdoor.storage.database import Database, insert_new
-from frontdoor.storage.schema import CallbackRequest, CallRecord, HandoffRecord, Voicemail, WebhookReply
+from frontdoor.storage.handoffs import change_handoff, locked_handoff, set_handoff_status
+from frontdoor.storage.schema import CallRecord, HandoffRecord, Voicemail, WebhookReply
 from frontdoor.handoff.summary import WarmTransferSummary
 
 
@@ -21,21 +22,13 @@ _CALLS = CallRecord.__table__
 _HANDOFFS = HandoffRecord.__table__
 _REPLIES = WebhookReply.__table__
 _VOICEMAILS = Voicemail.__table__
-_CALLBACKS = CallbackRequest.__table__
 
 _REPLY = select(_REPLIES.c.body).where(_REPLIES.c.key == bindparam("key"))
 _CALL = select(_CALLS.c.caller_number, _CALLS.c.started_at, _CALLS.c.ended_at, _CALLS.c.outcome, _CALLS.c.automation_seconds,
                _CALLS.c.seconds_to_person).where(_CALLS.c.id == bindparam("call_id"))
 _UPDATE_CALL = update(_CALLS).where(_CALLS.c.id == bindparam("b_call_id"))
 _HANDOFF_FACTS = select(_HANDOFFS.c.status, _HANDOFFS.c.summary).where(_HANDOFFS.c.call_id == bindparam("call_id"))
-_HANDOFF_FOR_UPDATE = (
-    select(_HANDOFFS.c.id, _HANDOFFS.c.status, _HANDOFFS.c.attempts, _HANDOFFS.c.created_at)
-    .where(_HANDOFFS.c.call_id == bindparam("call_id"))
-    .with_for_update()
-)
-_UPDATE_HANDOFF = update(_HANDOFFS).where(_HANDOFFS.c.id == bindparam("b_id"))
 _VOICEMAIL_ID = select(_VOICEMAILS.c.id).where(_VOICEMAILS.c.recording_sid == bindparam("recording_sid"))
-_CALLBACK_ID = select(_CALLBACKS.c.id).where(_CALLBACKS.c.call_id == bindparam("call_id"))
 
 
 @dataclass(frozen=True)
@@ -71,22 +64,22 @@ def call_facts(connection: Connection, call_id: str) -> CallFacts:
 
 def ringing(connection: Connection, call_id: str, agent: str) -> None:
     """An agent is being rung for this call's handoff."""
-    handoff = _handoff(connection, call_id)
+    handoff = locked_handoff(connection, call_id)
     if handoff is not None and handoff.status != "connected":
-        _change_handoff(connection, handoff, status="ringing", agent=agent, attempts=handoff.attempts + 1)
+        change_handoff(connection, handoff, status="ringing", agent=agent, attempts=handoff.attempts + 1)
 
 
 def not_answered(connection: Connection, call_id: str, status: str) -> None:
-    _set_handoff_status(connection, call_id, status.replace("-", "_"))
+    set_handoff_status(connection, call_id, status.replace("-", "_"))
 
 
 def connected(connection: Connection, call_id: str, agent: str | None, at: datetime, queued_seconds: float | None = None) -> None:
     """A person took the call at ``at`` (or ``queued_seconds`` after the handoff began): connected, time to a person known."""
-    handoff = _handoff(connection, call_id)
+    handoff = locked_handoff(connection, call_id)
     if handoff is not None and queued_seconds is not None:
         at = handoff.created_at + timedelta(seconds=queued_seconds)
     if handoff is not None and handoff.status != "connected":
-        _change_handoff(connection, handoff, status="connected", connected_at=at, **({"agent": agent} if agent else {}))
+        change_handoff(connection, handoff, status="connected", connected_at=at, **({"agent": agent} if agent else {}))
     call = connection.execute(_CALL, {"call_id": call_id}).first()
     if call is not None and call.seconds_to_person is None:
         _change_call(connection, call_id, seconds_to_person=max(0.0, (at - call.started_at).total_seconds()))
@@ -98,13 +91,7 @@ def save_voicemail(connection: Connection, call_id: str, recording_sid: str, rec
             insert(_VOICEMAILS),
             {"call_id": call_id, "recording_sid": recording_sid, "recording_url": recording_url, "duration_seconds": seconds, "created_at": now},
         )
-    _set_handoff_status(connection, call_id, "voicemail")
-
-
-def request_callback(connection: Connection, call_id: str, number: str | None, note: str, now: datetime) -> None:
-    if connection.scalar(_CALLBACK_ID, {"call_id": call_id}) is None:
-        connection.execute(insert(_CALLBACKS), {"call_id": call_id, "phone_number": number, "note": note, "created_at": now})
-    _set_handoff_status(connection, call_id, "callback")
+    set_handoff_status(connection, call_id, "voicemail")
 
 
 _OUTCOMES = {"connected": "transferred", "voicemail": "voicemail", "callback": "callback"}
@@ -115,13 +102,13 @@ def finish(connection: Connection, call_id: str, call_status: str, now: datetime
     call = connection.execute(_CALL, {"call_id": call_id}).first()
     if call is None:
         return False
-    handoff = _handoff(connection, call_id)
+    handoff = locked_handoff(connection, call_id)
     changes: dict[str, Any] = {}
     if call.ended_at is None or (handoff is not None and call.outcome not in _OUTCOMES.values()):
         changes["ended_at"] = call.ended_at or now
         changes["outcome"] = _outcome(call.outcome, handoff.status if handoff else None, call_status)
     if handoff is not None and handoff.status not in _OUTCOMES:
-        _change_handoff(connection, handoff, status="abandoned")
+        change_handoff(connection, handoff, status="abandoned")
     if call.automation_seconds is None:
         changes["automation_seconds"] = max(0.0, (now - call.started_at).total_seconds())
     if changes:
@@ -135,21 +122,6 @@ def _outcome(current: str | None, handoff_status: str | None, call_status: str) 
     if current:
         return current
     return "hung_up" if call_status == "completed" else call_status.replace("-", "_")
-
-
-def _set_handoff_status(connection: Connection, call_id: str, status: str) -> None:
-    handoff = _handoff(connection, call_id)
-    if handoff is not None and handoff.status != "connected":
-        _change_handoff(connection, handoff, status=status)
-
-
-def _handoff(connection: Connection, call_id: str) -> Row[Any] | None:
-    """The call's handoff, held until the transaction ends (PostgreSQL; SQLite has one writer anyway)."""
-    return connection.execute(_HANDOFF_FOR_UPDATE, {"call_id": call_id}).first()
-
-
-def _change_handoff(connection: Connection, handoff: Row[Any], **changes: Any) -> None:
-    connection.execute(_UPDATE_HANDOFF, {"b_id": handoff.id, **changes})
 
 
 def _change_call(connection: Connection, call_id: str, **changes: Any) -> None:

@@ -130,10 +130,49 @@ def test_an_agent_sees_a_handoff_arrive_opens_its_pathway_and_resolves_an_incide
 
     page.click("text=Insight")
     page.wait_for_url("**/agent/insight")
-    assert page.inner_text("#median .number") == "20 s"
+    assert page.inner_text("#median .number") == "–", "nobody took the call yet: no time to a person"
+    assert "(0 of 1)" in page.inner_text("#reached-person")
     assert page.locator("#reasons-chart rect.human_request").count() == 1
     page.screenshot(path=str(tmp_path / "insight.png"), full_page=True)
     assert (tmp_path / "queue.png").stat().st_size > 10_000
+
+
+def test_an_agent_claims_the_security_emergency_at_the_top_and_closes_it(console_site, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, console_site)
+    page.wait_for_url("**/agent")
+    asked = call(console_site, "+15551230002", "agent")
+    emergency = call(console_site, "+15551230001", "I clicked a link in a phishing email and now my files are being encrypted")
+    page.wait_for_selector(f'tr[data-call-id="{emergency}"]')
+    page.wait_for_selector(f'tr[data-call-id="{asked}"]')
+    rows = page.locator("#queue-rows tr")
+    assert [rows.nth(index).get_attribute("data-call-id") for index in range(rows.count())] == [emergency, asked]
+    assert rows.nth(0).locator(".tag.reason").inner_text() == "Security emergency"
+    page.screenshot(path=str(tmp_path / "queue-ordered.png"), full_page=True)
+
+    page.click(f'tr[data-call-id="{emergency}"] button.claim')  # a row the live queue drew, with its CSRF token
+    page.wait_for_url(f"**/agent/handoffs/{emergency}")
+    assert "You have this handoff." in page.inner_text(".flash")
+    assert "You have this handoff" in page.inner_text("#claimed")
+    page.select_option("#close-form select[name=outcome]", "escalated")
+    page.fill("#close-form textarea[name=note]", "Passed to the security team.")
+    page.screenshot(path=str(tmp_path / "closing.png"), full_page=True)
+    page.click("#close-form button.close")
+    page.wait_for_url("**/agent")
+    assert "Closed: Escalated." in page.inner_text(".flash")
+    assert page.locator(f'tr[data-call-id="{emergency}"]').count() == 0
+    page.evaluate("window.stillTheSamePage = true")
+    handoffs = lambda: page.evaluate("fetch('/agent/queue.json').then(r => r.json()).then(d => d.handoffs.map(h => h.call_id))")  # noqa: E731
+    assert handoffs() == [asked]
+    with page.expect_response(lambda response: response.url.endswith("/agent/queue.json"), timeout=10_000):
+        pass  # the live queue's next poll
+    page.wait_for_timeout(200)
+    assert page.locator(f'tr[data-call-id="{emergency}"]').count() == 0 and page.locator(f'tr[data-call-id="{asked}"]').count() == 1
+    assert page.evaluate("window.stillTheSamePage") is True
+
+    page.goto(f"/agent/handoffs/{emergency}")
+    assert "Closed by alex" in page.inner_text("#closed") and "Escalated" in page.inner_text("#closed")
+    assert page.inner_text("#closing-note") == "Passed to the security team."
+    assert page.locator("#close-form").count() == 0
 
 
 def test_wrong_password_missing_csrf_and_expired_session_are_refused(console_site, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -12,21 +13,33 @@ from frontdoor.console.figures import (
     CallFacts,
     HandoffFacts,
     SurveyFacts,
+    closings,
     handled_without_person,
+    left_without_help,
     percentile,
+    reached_person,
     reasons_by_day,
     seconds_to_person,
     survey_scores,
     time_to_person,
     wait_histogram,
 )
-from frontdoor.console.formatting import duration, local_time, reason_label
+from frontdoor.console.closing import read_closing
+from frontdoor.console.formatting import Badge, badge, duration, local_time, reason_label
+from frontdoor.console.summary_fields import Item, summary_fields
+from frontdoor.errors import InputError
+from frontdoor.handoff.signals import Evidence
+from frontdoor.handoff.summary import CallerCard, WarmTransferSummary
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 
-def call(seconds: float | None, *, ended: bool = True, handed_off: bool | None = None) -> CallFacts:
-    return CallFacts(T0, ended, seconds is not None if handed_off is None else handed_off, seconds)
+def call(seconds: float | None, *, ended: bool = True, handed_off: bool | None = None, helped: bool = False) -> CallFacts:
+    return CallFacts(T0, ended, seconds is not None if handed_off is None else handed_off, helped, seconds)
+
+
+def handoff(created_at: datetime, kind: str, closed: str | None = None) -> HandoffFacts:
+    return HandoffFacts(created_at, kind, kind.replace("_", " ").capitalize(), closed)
 
 
 def test_percentile_interpolates_between_ranks() -> None:
@@ -46,20 +59,35 @@ def test_time_to_person_counts_only_calls_that_reached_one() -> None:
     assert time_to_person([call(None)]).median is None
 
 
-def test_seconds_to_person_prefers_the_recorded_figure_then_connection_then_handoff() -> None:
-    handed = T0 + timedelta(seconds=40)
+def test_seconds_to_person_is_the_recorded_figure_else_the_connection_and_nothing_for_a_handoff_nobody_took() -> None:
     connected = T0 + timedelta(seconds=75)
-    assert seconds_to_person(T0, 12.5, handed, connected) == 12.5
-    assert seconds_to_person(T0, None, handed, connected) == 75
-    assert seconds_to_person(T0, None, handed, None) == 40
-    assert seconds_to_person(T0, None, None, None) is None
+    assert seconds_to_person(T0, 12.5, connected) == 12.5
+    assert seconds_to_person(T0, None, connected) == 75
+    assert seconds_to_person(T0, None, None) is None
+    assert seconds_to_person(T0, -3.0, None) == 0
 
 
-def test_share_without_a_person_ignores_calls_still_running() -> None:
-    share = handled_without_person([call(None), call(None), call(45), call(None, ended=False), call(20, ended=False)])
-    assert (share.part, share.total) == (2, 4)
-    assert share.fraction == 0.5
-    assert handled_without_person([]).fraction is None
+def test_handled_without_a_person_counts_only_helped_calls_and_callers_left_unhelped_apart() -> None:
+    calls = [
+        call(None, helped=True), call(None, helped=True), call(None), call(45), call(None, handed_off=True),
+        call(None, ended=False, helped=True), call(20, ended=False),
+    ]
+    share = handled_without_person(calls)
+    assert (share.part, share.total) == (2, 6)
+    left = left_without_help(calls)
+    assert (left.part, left.total) == (1, 6)
+    assert handled_without_person([]).fraction is None and left_without_help([]).fraction is None
+
+
+def test_reached_a_person_is_the_share_of_handoffs_a_person_took() -> None:
+    share = reached_person([call(30), call(None, handed_off=True), call(None, handed_off=True, ended=False), call(None, helped=True)])
+    assert (share.part, share.total) == (1, 3)
+
+
+def test_closings_count_each_outcome_with_the_open_ones_last() -> None:
+    handoffs = [handoff(T0, "urgency", "resolved"), handoff(T0, "security"), handoff(T0, "failure", "escalated"), handoff(T0, "urgency", "resolved")]
+    assert closings(handoffs) == [("resolved", 2), ("escalated", 1), (None, 1)]
+    assert closings([]) == []
 
 
 def test_wait_histogram_buckets() -> None:
@@ -76,15 +104,15 @@ def test_reasons_by_day_uses_the_local_day_and_keeps_empty_days() -> None:
     zone = ZoneInfo("America/New_York")
     late_evening = datetime(2026, 3, 3, 2, 30, tzinfo=timezone.utc)  # 21:30 on March 2 in New York
     days = reasons_by_day(
-        [HandoffFacts(late_evening, "urgency"), HandoffFacts(T0 + timedelta(days=2), "human_request"), HandoffFacts(T0 - timedelta(days=9), "failure")],
+        [handoff(late_evening, "security"), handoff(T0 + timedelta(days=2), "human_request"), handoff(T0 - timedelta(days=9), "failure")],
         zone, date(2026, 3, 1), date(2026, 3, 4),
     )
     assert [d.day.day for d in days] == [1, 2, 3, 4]
     assert [dict(d.counts) for d in days] == [
-        {"human_request": 0, "urgency": 0},
-        {"human_request": 0, "urgency": 1},
-        {"human_request": 0, "urgency": 0},
-        {"human_request": 1, "urgency": 0},
+        {"human_request": 0, "security": 0},
+        {"human_request": 0, "security": 1},
+        {"human_request": 0, "security": 0},
+        {"human_request": 1, "security": 0},
     ]
     assert [d.total for d in days] == [0, 1, 0, 1]
 
@@ -142,3 +170,32 @@ def test_formatting() -> None:
     assert local_time(T0 + timedelta(seconds=9), zone, T0 + timedelta(hours=1), seconds=True) == "10:00:09"
     assert local_time(T0, zone, T0 + timedelta(days=3)) == "Mar 2 10:00"
     assert local_time(None, zone) == ""
+
+
+def test_a_security_emergency_is_badged_as_one_whatever_reason_carried_it() -> None:
+    summary = WarmTransferSummary(call_id="c1", caller=CallerCard("+15551230001", "Dana Whitfield", "Finance"), issue="x", reason="urgency", security=True)
+    assert badge(summary) == Badge("security", "Security emergency")
+    assert badge(replace(summary, security=False)) == Badge("urgency", "Urgent")
+    assert badge(replace(summary, security=False, reason="frustration")) == Badge("frustration", "Frustrated caller")
+
+
+def test_summary_fields_show_what_the_summary_has_and_leave_out_empty_ones() -> None:
+    summary = WarmTransferSummary(
+        call_id="c1", caller=CallerCard(None, None, None), issue='"payroll for 400 people by 5 pm"', reason="urgency",
+        told=("Email delivery delayed right now.",), evidence=(Evidence("urgency", "deadline", '"by 5 pm"', 0.6, 1),),
+    )
+    fields = summary_fields(summary)
+    assert [(field.key, field.label) for field in fields] == [
+        ("caller", "Caller"), ("number", "Number"), ("issue", "Issue"), ("why", "Why"), ("told", "Already told"),
+    ]
+    assert (fields[0].text, fields[1].text, fields[2].text) == ("Unknown caller", "withheld", '"payroll for 400 people by 5 pm"')
+    assert fields[3].items == (Item('"by 5 pm"', "turn 2, Urgent"),)
+
+
+def test_closing_form_needs_a_known_outcome_and_keeps_a_note_only_when_given() -> None:
+    assert read_closing({"outcome": "follow_up", "note": "  call Friday  "}) == read_closing({"outcome": "follow_up", "note": "call Friday"})
+    assert read_closing({"outcome": "resolved", "note": "   "}).note is None
+    with pytest.raises(InputError, match="choose how the handoff ended"):
+        read_closing({"outcome": "archived"})
+    with pytest.raises(InputError, match="too long"):
+        read_closing({"outcome": "resolved", "note": "x" * 2001})

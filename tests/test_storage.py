@@ -7,17 +7,19 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, inspect, select, text
 
 from frontdoor.calls import CallService
 from frontdoor.conversation.model import CallerTurn
 from frontdoor.errors import ConfigError, StorageError
 from frontdoor.settings import load_settings
 from frontdoor.storage.database import SCHEMA_VERSION, Database
-from frontdoor.storage.schema import CallRecord, SchemaVersion, TurnRecord
+from frontdoor.storage.migrations import ARCHIVED
+from frontdoor.storage.schema import CallRecord, HandoffRecord, SchemaVersion, TurnRecord
 from frontdoor.storage.writelock import WriterLock
 
 PROCESSES = 4
@@ -46,6 +48,39 @@ def test_a_newer_schema_is_refused_with_a_clear_message(database: Database) -> N
         session.scalar(select(SchemaVersion)).version = SCHEMA_VERSION + 1
     with pytest.raises(StorageError, match="newer than this frontdoor"):
         Database(database.url)
+
+
+NEW_IN_VERSION_2 = ("claimed_by", "claimed_at", "closed_by", "closed_at", "close_outcome", "close_note")
+
+
+def test_a_version_1_database_is_upgraded_and_handoffs_already_over_are_archived(database: Database) -> None:
+    now = datetime.now(timezone.utc)
+    with database.engine.begin() as connection:  # back to version 1: the handoffs table before claims and closings
+        connection.execute(text("DROP INDEX ix_handoffs_closed_at"))
+        for column in NEW_IN_VERSION_2:
+            connection.execute(text(f"ALTER TABLE handoffs DROP COLUMN {column}"))
+        connection.execute(text("UPDATE schema_version SET version = 1"))
+    cases = {"over": (now - timedelta(minutes=5), now), "old": (now - timedelta(hours=3), None), "live": (now - timedelta(minutes=5), None)}
+    with database.engine.begin() as connection:
+        for name, (started, ended) in cases.items():
+            connection.execute(insert(CallRecord.__table__), {"id": name, "channel": "phone", "started_at": started, "ended_at": ended, "state": {}, "vip": False, "version": 0})
+            connection.execute(
+                text("INSERT INTO handoffs (call_id, reason, summary, status, attempts, created_at) VALUES (:id, 'urgency', '{}', 'waiting', 0, :at)"),
+                {"id": name, "at": started + timedelta(seconds=30)},
+            )
+    database.dispose()
+
+    upgraded = Database(database.url)
+    try:
+        assert {column["name"] for column in inspect(upgraded.engine).get_columns("handoffs")} >= set(NEW_IN_VERSION_2)
+        assert "ix_handoffs_closed_at" in {index["name"] for index in inspect(upgraded.engine).get_indexes("handoffs")}
+        with upgraded.session() as session:
+            assert session.scalar(select(SchemaVersion.version)) == SCHEMA_VERSION
+            rows = {row.call_id: row for row in session.scalars(select(HandoffRecord))}
+        assert {name: row.close_outcome for name, row in rows.items()} == {"over": ARCHIVED, "old": ARCHIVED, "live": None}
+        assert rows["over"].closed_at is not None and rows["over"].closed_by is None and rows["live"].closed_at is None
+    finally:
+        upgraded.dispose()
 
 
 def test_bad_database_urls_are_config_errors() -> None:

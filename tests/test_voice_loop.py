@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+from frontdoor.voice.desk_handoff import CALL_BACK_NOTE, COME_BACK_NOTE
 
 pytestmark = pytest.mark.audio
 
@@ -62,6 +65,12 @@ def listen(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> sub
     )
 
 
+def callbacks(tmp_path: Path) -> list[tuple[str | None, str]]:
+    """The callback requests the desk speaker booked in the run's database: (number, note)."""
+    with sqlite3.connect(tmp_path / "calls.db") as connection:
+        return connection.execute("SELECT phone_number, note FROM callback_requests ORDER BY id").fetchall()
+
+
 def reply_seconds(folder: Path) -> list[float]:
     lengths = []
     for path in sorted(folder.glob("reply-*.wav")):
@@ -101,6 +110,7 @@ def test_committed_sample_runs_to_a_handoff_with_replies_and_a_notification(tmp_
     assert summary["reason"] == "no_progress"
     assert summary["caller"]["name"] == "Dana Whitfield"
     assert any(line.removeprefix("you: ") in json.dumps(summary, ensure_ascii=False) for line in heard)
+    assert callbacks(tmp_path) == [(DANA, CALL_BACK_NOTE)], "the promised call back is on the console's list"
 
 
 def test_silence_gets_one_reprompt_then_a_person(tmp_path: Path, webhook: Webhook) -> None:
@@ -116,6 +126,7 @@ def test_silence_gets_one_reprompt_then_a_person(tmp_path: Path, webhook: Webhoo
     assert "will get back to you shortly" in result.stdout
     assert len(reply_seconds(out)) == 3
     assert [body["frontdoor"]["summary"]["reason"] for body in webhook.bodies] == ["no_progress"]  # type: ignore[index]
+    assert callbacks(tmp_path) == [(None, COME_BACK_NOTE)]
 
 
 def test_with_twilio_the_employees_phone_rings_and_they_are_told(tmp_path: Path, twilio_api) -> None:  # type: ignore[no-untyped-def]
@@ -132,11 +143,13 @@ def test_with_twilio_the_employees_phone_rings_and_they_are_told(tmp_path: Path,
     assert rung.returncode == 0, rung.stderr
     assert "Your phone will ring in a moment" in rung.stdout
     assert [call["To"] for call in twilio_api.calls()] == [DANA]
+    assert callbacks(tmp_path) == [], "a bridged call needs no call back"
 
     twilio_api.fail_next(5, status=500)
     failed = listen(tmp_path, *args, "--output-dir", str(tmp_path / "b"), env=twilio)
     assert failed.returncode == 0, failed.stderr
     assert "will call you back shortly" in failed.stdout and "ring" not in failed.stdout.split("frontdoor: ")[-1]
+    assert callbacks(tmp_path) == [(DANA, CALL_BACK_NOTE)]
 
 
 def test_wake_phrase_gates_the_conversation(tmp_path: Path) -> None:
@@ -175,7 +188,7 @@ def test_bad_input_and_missing_devices_are_one_line_errors(tmp_path: Path) -> No
 def test_the_cli_builds_and_chat_runs_without_audio_libraries(tmp_path: Path) -> None:
     code = (
         "import sys\n"
-        "for name in ('sounddevice', 'vosk', 'pyttsx3', 'numpy'):\n"
+        "for name in ('sounddevice', 'vosk', 'pyttsx3'):\n"
         "    sys.modules[name] = None\n"
         "from frontdoor.cli import build_parser, main\n"
         "args = build_parser().parse_args(['listen', '--input', 'x.wav'])\n"

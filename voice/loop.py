@@ -208,7 +208,7 @@ class DeskCall:
             self.feed.put_back(heard)
 
     def hand_over(self, decision: Decision) -> None:
-        handoff = hand_over(self.settings, decision, self.options.caller)
+        handoff = hand_over(self.service, decision, self.options.caller)
         self.show("frontdoor", handoff.say)
         self.speak(handoff.say, decision.speaking_rate)
         if decision.summary is not None:

@@ -7,6 +7,7 @@
   const empty = document.getElementById("queue-empty");
   if (!status || !body) return;
   const source = status.dataset.source;
+  const csrf = body.closest("table").dataset;
   let seconds = Number(status.dataset.pollSeconds) || 3;
   let known = new Set(Array.from(body.querySelectorAll("tr")).map((row) => row.dataset.callId));
 
@@ -25,11 +26,41 @@
     return span;
   }
 
+  function claimForm(item) {
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = item.claim;
+    const token = document.createElement("input");
+    token.type = "hidden";
+    token.name = csrf.csrfField;
+    token.value = csrf.csrfToken;
+    const button = document.createElement("button");
+    button.type = "submit";
+    button.className = "claim";
+    button.textContent = "Claim";
+    form.append(token, button);
+    return form;
+  }
+
+  function taken(item) {
+    const td = document.createElement("td");
+    td.className = "taken";
+    if (item.claimed_by) {
+      const who = document.createElement("span");
+      who.className = "claimed" + (item.mine ? " mine" : "");
+      who.textContent = item.claimed_by;
+      td.appendChild(who);
+    } else {
+      td.appendChild(claimForm(item));
+    }
+    return td;
+  }
+
   function render(handoffs) {
     const rows = handoffs.map((item) => {
       const row = document.createElement("tr");
       row.dataset.callId = item.call_id;
-      row.className = "reason-" + item.reason + (known.has(item.call_id) ? "" : " new");
+      row.className = "kind-" + item.kind + (known.has(item.call_id) ? "" : " new");
       const who = cell(row);
       const link = document.createElement("a");
       link.href = item.link;
@@ -42,10 +73,11 @@
         sub.textContent = item.department;
         who.appendChild(sub);
       }
-      cell(row).appendChild(tag(item.reason_label, "reason " + item.reason));
+      cell(row).appendChild(tag(item.label, "reason " + item.kind));
       cell(row, item.waiting, "waiting");
       cell(row, item.issue, "issue");
       cell(row, item.status + (item.agent ? " · " + item.agent : ""));
+      row.appendChild(taken(item));
       return row;
     });
     body.replaceChildren(...rows);

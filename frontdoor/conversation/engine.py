@@ -1,8 +1,12 @@
-"""The conversation engine: deterministic rules that turn a caller turn into a decision.
+"""The conversation engine: from a caller turn to a decision, through the dialogue policy.
 
-``greet`` opens a call, ``respond`` answers one caller turn. Both take the call state and return
-an ``Outcome``: the next state, the decision for the channel, and the side effects (subscriptions,
-survey answers) for the caller of the engine to carry out. The engine itself does no I/O.
+``greet`` opens a call, ``respond`` answers one caller turn, ``fail_to_human`` hands a call to a
+person when something broke. Each takes the call state and returns an ``Outcome``: the next state,
+the decision for the channel, and the side effects (a text subscription, a callback, a survey
+answer) for the caller of the engine to carry out. The engine itself does no I/O: it hears the
+turn (redaction, the detector's assessment, matched incidents and answers), lets the policies of
+``policies.py`` decide, and keeps the promises no policy can break on its own (no reply twice in a
+row, a long call offered a person).
 """
 
 from __future__ import annotations
@@ -12,33 +16,21 @@ from datetime import datetime
 from typing import Protocol, Sequence
 from zoneinfo import ZoneInfo
 
-from frontdoor.answers import AnswerBook, spoken_forms
+from frontdoor.answers import AnswerBook
 from frontdoor.conversation import replies
-from frontdoor.conversation.language import (
-    clean_text,
-    is_affirmative,
-    is_bot_check,
-    is_closing,
-    is_greeting,
-    is_negative,
-    says_something,
-    survey_score,
-    words,
-)
-from frontdoor.conversation.model import Action, CallerTurn, Decision, Effect, Expecting, Outcome, RecordSurvey, Subscribe
+from frontdoor.conversation.language import clean_text, words
+from frontdoor.conversation.model import Action, CallerTurn, Decision, Effect, Expecting, Outcome, Subscribe
+from frontdoor.conversation.policies import Step, TurnFacts, decide
 from frontdoor.conversation.state import CallState, HeardTurn
-from frontdoor.incidents.matching import IncidentMatch, is_problem_report, mentioned_service
-from frontdoor.incidents.model import Incident
-from frontdoor.incidents.speech import spoken_time
-from frontdoor.settings import ConversationSettings
 from frontdoor.handoff.policy import HandoffVerdict, PolicyThresholds, acknowledgement, decide_handoff
 from frontdoor.handoff.redaction import redact
 from frontdoor.handoff.signals import Assessment, CallerContext, Detector, Evidence, Reason, Scores, TurnObservation
 from frontdoor.handoff.summary import IncidentNote, build_summary
-
-
-QUESTION_ONLY_ANSWERS = frozenset({"how_to", "request"})
-"""Answer types for questions ("how do I..."), not for something that is broken."""
+from frontdoor.incidents.matching import IncidentMatch, is_problem_report, mentioned_service
+from frontdoor.incidents.model import Incident
+from frontdoor.incidents.speech import spoken_time
+from frontdoor.answers import spoken_forms
+from frontdoor.settings import ConversationSettings
 
 
 class IncidentSource(Protocol):
@@ -82,64 +74,17 @@ class ConversationEngine:
         self.timezone = timezone
 
     def greet(self, state: CallState) -> Outcome:
-        headlines = tuple(self.board.headline(incident) for incident in self.board.major()[:2])
+        headlines = tuple(self.board.headline(incident) for incident in self.board.major()[:1])
         say = replies.greeting(state.caller.name, self.organisation, headlines)
         state = replace(state, replies=(*state.replies, say), told=(*state.told, *headlines)).asking("what_problem")
         return Outcome(state, self._decision(state, -1, Action.LISTEN, say))
 
     def respond(self, state: CallState, turn: CallerTurn, now: datetime) -> Outcome:
         """Answer one caller turn."""
-        index = len(state.turns)
-        redacted = redact(clean_text(turn.text))
-        text = " ".join(words(redacted))
-        silent = turn.silent
-        misunderstood = not silent and turn.confidence is not None and turn.confidence < self.rules.low_confidence
-        heard = HeardTurn(index, redacted, turn.confidence, redact(turn.digits.strip()), silent, misunderstood, turn.audio)
-        matches = self.board.match(text) if text else []
-        assessment = self.detector.assess(
-            _observation(heard, text),
-            [_observation(t, " ".join(words(t.text))) for t in state.turns],
-            state.assessments,
-            CallerContext(
-                vip=state.caller.vip,
-                recent_calls=_recent_calls_about(state, text),
-                incident_impact=matches[0].incident.impact if matches else self._mentioned_impact(state),
-                reprompts=state.reprompts,
-                offered_person=state.has_asked("offer_person"),
-            ),
-        )
-        pending = state.pending
-        state = replace(
-            state, turns=(*state.turns, heard), assessments=(*state.assessments, assessment), pending=None, status="open"
-        )
-
-        verdict = decide_handoff(state.assessments, self.thresholds)
-        if verdict.handoff and verdict.reason is not None:
-            return self._handoff(state, verdict.reason, now, verdict.evidence, verdict)
-        if "0" in heard.digits:
-            keypad = Evidence("human_request", "keypad", "pressed 0", 1.0, index)
-            return self._handoff(state, "human_request", now, (keypad,))
-        if pending == "survey":
-            score = survey_score(text, heard.digits)
-            if score is not None or silent:
-                return self._finish_survey(state, score)
-        if silent or misunderstood or (is_greeting(text) and state.has_asked("greeted_back")):
-            return self._reprompt_or_handoff(state, now, silent)
-        if pending == "subscribe" and is_affirmative(text):
-            return self._subscribe(state)
-        if pending == "offer_person" and is_affirmative(text):
-            accepted = Evidence("human_request", "accepted_offer", f'"{redacted}" to the offer of a person', 1.0, index)
-            return self._handoff(state, "human_request", now, (accepted,))
-        wrapping_up = is_closing(text) or (pending in {"subscribe", "offer_person", "anything_else"} and is_negative(text))
-        if wrapping_up and not is_problem_report(text):
-            return self._close(state)
-        if index + 1 > self.rules.automated_turn_budget:
-            return self._handoff(state, "no_progress", now, ())
-        if is_bot_check(text):
-            return self._say(state.asking("offer_person"), replies.bot_disclosure(self.organisation))
-        if is_greeting(text):
-            return self._say(state.asking("greeted_back"), replies.greeting_back())
-        return self._answer(state, text, matches, now)
+        facts = self._hear(state, turn, now)
+        policy, step = decide(facts)
+        outcome = self._carry_out(facts, self._keep_promises(facts, step), now)
+        return replace(outcome, decision=replace(outcome.decision, policy=policy))
 
     def fail_to_human(self, state: CallState, now: datetime, turn: CallerTurn | None = None) -> Outcome:
         """Something broke while handling ``turn``: record what was heard, apologise, hand off (reason ``failure``)."""
@@ -150,81 +95,105 @@ class ConversationEngine:
             state = replace(state, turns=(*state.turns, heard), assessments=(*state.assessments, Assessment(index, Scores(), totals)))
         return self._handoff(replace(state, status="open"), "failure", now, ())
 
-    def _answer(self, state: CallState, text: str, matches: Sequence[IncidentMatch], now: datetime) -> Outcome:
-        index = len(state.turns) - 1
-        near_budget = index + 1 >= self.rules.automated_turn_budget
-        if matches:
-            return self._tell_incident(state, matches[0].incident, near_budget)
+    # --- hearing a turn ---------------------------------------------------------------------
+
+    def _hear(self, state: CallState, turn: CallerTurn, now: datetime) -> TurnFacts:
+        index = len(state.turns)
+        redacted = redact(clean_text(turn.text))
+        text = " ".join(words(redacted))
+        misunderstood = not turn.silent and turn.confidence is not None and turn.confidence < self.rules.low_confidence
+        heard = HeardTurn(index, redacted, turn.confidence, redact(turn.digits.strip()), turn.silent, misunderstood, turn.audio)
+        matches = self.board.match(text) if text else []
+        in_effect = next((m.incident for m in matches if m.incident.in_effect(now)), None)
+        upcoming = next((m.incident for m in matches if not m.incident.in_effect(now)), None)
+        assessment = self.detector.assess(
+            _observation(heard, text),
+            [_observation(t, " ".join(words(t.text))) for t in state.turns],
+            state.assessments,
+            CallerContext(
+                vip=state.caller.vip,
+                recent_calls=_recent_calls_about(state, text),
+                incident_impact=in_effect.impact if in_effect else self._mentioned_impact(state),
+                reprompts=state.reprompts,
+                offered_person=state.has_asked("offer_person"),
+            ),
+        )
+        pending = state.pending
+        state = replace(state, turns=(*state.turns, heard), assessments=(*state.assessments, assessment), pending=None, status="open")
         problem = is_problem_report(text)
-        answer = self.answers.find(text)
-        if answer is not None and not (problem and answer.type in QUESTION_ONLY_ANSWERS):
-            state = replace(state, helped=True, told=(*state.told, answer.say), request_type=state.request_type or answer.type)
-            state = _with_topic(state, text)
-            return self._offer_person_if_near_budget(state, answer.say, near_budget)
-        service = mentioned_service(text)
-        if not (problem or service or says_something(text)):
-            if state.topic is None:
-                return self._reprompt_or_handoff(state, now, silent=False)
-            return self._say(state, replies.acknowledged())
-        state = replace(_with_topic(state, text), request_type=state.request_type or ("problem_report" if problem else "question"))
-        if state.has_asked("offer_person") and not near_budget:
-            return self._say(state, replies.noted_problem(service) if problem else replies.acknowledged())
-        return self._say(state.asking("offer_person"), replies.no_known_problem(service) if problem else replies.nothing_more())
-
-    def _tell_incident(self, state: CallState, incident: Incident, near_budget: bool) -> Outcome:
-        state = replace(_with_topic(state, incident.title), request_type=state.request_type or "incident_status", helped=True)
-        if incident.id in state.incidents:
-            say = replies.incident_again(self.board.describe(incident))
-            return self._say(state.asking("offer_person"), say)
-        description = self.board.describe(incident)
-        state = replace(state, incidents=(*state.incidents, incident.id), told=(*state.told, description))
-        can_subscribe = bool(state.caller.number) and incident.id not in state.subscriptions and not near_budget
-        if can_subscribe:
-            state = state.with_fact("subscribe_incident", incident.id).asking("subscribe")
-            return self._say(state, replies.incident_with_text_offer(description))
-        return self._say(state.asking("offer_person"), replies.incident_with_person_offer(description))
-
-    def _offer_person_if_near_budget(self, state: CallState, say: str, near_budget: bool) -> Outcome:
-        if near_budget:
-            return self._say(state.asking("offer_person"), f"{say} {replies.offer_person_after_long_call()}")
-        return self._say(state, f"{say} {replies.agent_reminder()}")
-
-    def _subscribe(self, state: CallState) -> Outcome:
-        incident_id = dict(state.facts).get("subscribe_incident")
-        number = state.caller.number
-        if not incident_id or not number:
-            return self._close(state)
-        state = replace(state, subscriptions=(*state.subscriptions, incident_id)).asking("anything_else")
-        say = replies.subscribed(number)
-        return Outcome(
-            replace(state, replies=(*state.replies, say)),
-            self._decision(state, len(state.turns) - 1, Action.LISTEN, say),
-            (Subscribe(incident_id, number),),
+        service = mentioned_service(text) or (mentioned_service(state.topic) if state.topic else None)
+        first_topic = False
+        if text and not state.topic and (problem or service or assessment.act in {"report_problem", "ask_how_to", "request_service", "ask_status", "inform"}):
+            state, first_topic = replace(state, topic=redacted), True
+        return TurnFacts(
+            state=state,
+            heard=heard,
+            text=text,
+            pending=pending,
+            assessment=assessment,
+            verdict=decide_handoff(state.assessments, self.thresholds),
+            act=assessment.act,
+            act_sure=assessment.act_probability >= self.rules.act_threshold,
+            incident=in_effect,
+            incident_text=self.board.describe(in_effect) if in_effect else "",
+            incident_headline=self.board.headline(in_effect) if in_effect else "",
+            upcoming=upcoming,
+            upcoming_text=self.board.describe(upcoming) if upcoming else "",
+            answer=self.answers.find(text) if text else None,
+            service=service,
+            problem=problem,
+            first_topic=first_topic,
+            rules=self.rules,
+            organisation=self.organisation,
+            now=now,
         )
 
-    def _close(self, state: CallState) -> Outcome:
-        if state.helped and not state.has_asked("survey"):
-            state = state.asking("survey")
-            return self._say(state, replies.survey_question(), expecting=Expecting.SURVEY)
-        return self._end(state, replies.goodbye(), ())
+    # --- keeping the promises ---------------------------------------------------------------
 
-    def _finish_survey(self, state: CallState, score: int | None) -> Outcome:
-        if score is None:
-            return self._end(state, replies.goodbye(), ())
-        state = replace(state, survey_score=score)
-        return self._end(state, replies.survey_thanks(), (RecordSurvey(score, state.request_type),))
+    def _keep_promises(self, f: TurnFacts, step: Step) -> Step:
+        """No reply twice in a row (a repeat is said another way); a call at the turn budget is offered a person."""
+        if step.kind != "say":
+            return step
+        last = f.state.replies[-1] if f.state.replies else ""
+        if step.say == last:
+            rephrased = next(r for r in replies.REPHRASINGS if r != last)
+            return replace(step, say=rephrased, asking=None)
+        near_budget = f.index + 1 >= self.rules.automated_turn_budget
+        if near_budget and step.asking is None and not f.state.has_asked("long_call_offer"):
+            return replace(step, say=f"{step.say} {replies.offer_person_after_long_call()}", asking="offer_person", noted=("long_call_offer",))
+        return step
 
-    def _end(self, state: CallState, say: str, effects: tuple[Effect, ...]) -> Outcome:
-        state = replace(state, status="ended", replies=(*state.replies, say))
-        return Outcome(state, self._decision(state, len(state.turns) - 1, Action.END, say, Expecting.NOTHING), effects)
+    # --- carrying out a step ----------------------------------------------------------------
 
-    def _reprompt_or_handoff(self, state: CallState, now: datetime, silent: bool) -> Outcome:
-        if state.reprompts >= self.rules.max_reprompts:
-            turn = len(state.turns) - 1
-            what = "silence again after a re-prompt" if silent else "not understood again after a re-prompt"
-            return self._handoff(state, "no_progress", now, (Evidence("frustration", "no_progress", what, 0.0, turn),))
-        state = replace(state, reprompts=state.reprompts + 1)
-        return self._say(state, replies.reprompt(silent, state.topic is not None))
+    def _carry_out(self, f: TurnFacts, step: Step, now: datetime) -> Outcome:
+        state = f.state
+        if step.kind == "handoff" and step.reason is not None:
+            return self._handoff(state, step.reason, now, step.evidence, f.verdict)
+        if step.reprompt:
+            state = replace(state, reprompts=state.reprompts + 1)
+        state = replace(
+            state,
+            helped=state.helped or step.helped,
+            told=(*state.told, *step.told),
+            asked=(*state.asked, *(q for q in step.noted if q not in state.asked)),
+            request_type=state.request_type or step.request_type,
+            incidents=(*state.incidents, step.incident) if step.incident and step.incident not in state.incidents else state.incidents,
+        )
+        if step.text_offer_for:
+            state = state.with_fact("subscribe_incident", step.text_offer_for)
+        effects: tuple[Effect, ...] = step.effects
+        if step.subscribe_to and state.caller.number:
+            state = replace(state, subscriptions=(*state.subscriptions, step.subscribe_to))
+            effects = (*effects, Subscribe(step.subscribe_to, state.caller.number))
+        if step.asking:
+            state = state.asking(step.asking)
+        if step.kind == "end":
+            state = replace(state, status="ended", replies=(*state.replies, step.say))
+            decision = self._decision(state, f.index, Action.END, step.say, Expecting.NOTHING)
+            return Outcome(state, decision, effects)
+        expecting = step.expecting or (Expecting.YES_NO if state.pending in {"subscribe", "offer_person"} else Expecting.REQUEST)
+        state = replace(state, replies=(*state.replies, step.say))
+        return Outcome(state, self._decision(state, f.index, Action.LISTEN, step.say, expecting), effects)
 
     def _handoff(
         self,
@@ -235,20 +204,23 @@ class ConversationEngine:
         verdict: HandoffVerdict | None = None,
     ) -> Outcome:
         distressed = verdict is not None and verdict.distress
-        ack = acknowledgement(verdict) if verdict is not None else ""
-        say = replies.handoff(reason, ack, security=verdict is not None and verdict.security)
+        security = verdict is not None and verdict.security and reason == "urgency"
+        ack = acknowledgement(verdict) if verdict is not None and verdict.handoff else ""
+        say = replies.handoff(reason, ack, security=security)
+        explained = tuple(self._explained(state, item) for item in evidence)
         state = replace(state, status="handed_off", handoff_reason=reason, pending=None)
         summary = build_summary(
             call_id=state.call_id,
             caller=state.caller,
-            caller_turns=[t.text for t in state.turns if not t.silent],
+            caller_turns=[t.text for t in state.turns],
             assistant_replies=state.told,
             assessments=state.assessments,
             reason=reason,
-            evidence=tuple(evidence),
+            evidence=explained,
             incident=self._incident_note(state, now),
             seconds_on_line=max(0.0, (now - state.started_at).total_seconds()),
             known_facts=self._known_facts(state),
+            system=_system(state),
         )
         state = replace(state, replies=(*state.replies, say))
         decision = Decision(
@@ -259,16 +231,15 @@ class ConversationEngine:
             reason=reason,
             speaking_rate=self.distress_speaking_rate if distressed else 1.0,
             summary=summary,
-            evidence=tuple(evidence),
+            evidence=explained,
             expecting=Expecting.NOTHING,
         )
         return Outcome(state, decision)
 
-    def _say(self, state: CallState, say: str, expecting: Expecting | None = None) -> Outcome:
-        if expecting is None:
-            expecting = Expecting.YES_NO if state.pending in {"subscribe", "offer_person"} else Expecting.REQUEST
-        state = replace(state, replies=(*state.replies, say))
-        return Outcome(state, self._decision(state, len(state.turns) - 1, Action.LISTEN, say, expecting))
+    def _explained(self, state: CallState, evidence: Evidence) -> Evidence:
+        if evidence.kind != "model" or not 0 <= evidence.turn < len(state.turns):
+            return evidence
+        return self.detector.explain(evidence, state.turns[evidence.turn].text)
 
     def _decision(
         self, state: CallState, turn: int, action: Action, say: str, expecting: Expecting = Expecting.REQUEST
@@ -300,6 +271,11 @@ class ConversationEngine:
         return facts
 
 
+def _system(state: CallState) -> str | None:
+    """The first system or service the caller named."""
+    return next((name for turn in state.turns if (name := mentioned_service(turn.text))), None)
+
+
 def _observation(turn: HeardTurn, text: str) -> TurnObservation:
     return TurnObservation(
         index=turn.index,
@@ -323,7 +299,3 @@ def _recent_calls_about(state: CallState, text: str) -> int:
         return 0
     current = spoken_forms(f"{state.topic or ''} {text}") - _TOPIC_STOPWORDS
     return sum(1 for topic in state.recent_topics if (spoken_forms(topic) - _TOPIC_STOPWORDS) & current)
-
-
-def _with_topic(state: CallState, topic: str) -> CallState:
-    return state if state.topic else replace(state, topic=topic)

@@ -53,6 +53,8 @@ class Decision:
     evidence: tuple[Evidence, ...] = ()
     expecting: Expecting = Expecting.REQUEST
     hints: tuple[str, ...] = ()
+    policy: str = ""
+    """The dialogue policy that decided the turn (``policies.POLICIES``); empty for a greeting or a failure."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,15 @@ class RecordSurvey:
     request_type: str | None
 
 
-Effect = Subscribe | RecordSurvey
+@dataclass(frozen=True)
+class BookCallback:
+    """A person is to call ``phone_number`` back later."""
+
+    phone_number: str
+    note: str
+
+
+Effect = Subscribe | RecordSurvey | BookCallback
 
 
 @dataclass(frozen=True)

@@ -63,22 +63,80 @@ def subscribed(number: str) -> str:
 
 def no_known_problem(service: str | None) -> str:
     thing = service or "that"
-    return (
-        f"I don't have a report of a problem with {thing} yet, so thank you for telling us. "
-        "Would you like me to connect you with a person who can look into it?"
-    )
+    return f"Thanks, I've noted the problem with {thing}. I can't fix it from here: shall I connect you to a person who can?"
 
 
-def noted_problem(service: str | None) -> str:
-    return f"Got it, I've noted the problem with {service or 'that'}. A person can look into it whenever you're ready; just say so."
+def clarify(service: str | None) -> str:
+    """The one clarifying question about a problem."""
+    thing = f" with {service}" if service else ""
+    return f"Sorry to hear that. What exactly happens{thing}: an error message, or does it not start at all?"
 
 
-def nothing_more() -> str:
-    return "I don't have more detail on that myself. Would you like me to connect you with a person who does?"
+def what_about(service: str | None) -> str:
+    if service:
+        return f"Sure. What about {service} can I help with?"
+    return "Sure. Tell me in a few words what's going on, and I'll check it for you."
+
+
+def noted_offer(service: str | None) -> str:
+    thing = f" with {service}" if service else ""
+    return f"Thanks, that helps. I can't sort that out{thing} myself: shall I connect you to a person now? They'll have what you said."
+
+
+def no_instructions() -> str:
+    return "I don't have steps for that myself. A person can walk you through it: shall I connect you?"
+
+
+def cannot_do_myself() -> str:
+    return "I can't do that from here, but a person at the service desk can. Shall I connect you?"
+
+
+def no_known_incident(service: str | None) -> str:
+    thing = service or "that"
+    return f"I don't see a known problem with {thing} right now. Is it not working for you? Tell me what you see."
+
+
+def also_incident(headline: str) -> str:
+    return f"Also, a heads-up: {headline}"
+
+
+def declined() -> str:
+    return "Okay. What else can I help with?"
+
+
+def anything_else() -> str:
+    return "Anything else I can help with?"
+
+
+def nothing_to_text_about() -> str:
+    return "There's no known problem logged for that yet, so there's nothing to text you about. Shall I connect you to a person who can look into it?"
+
+
+def cannot_text_without_number() -> str:
+    return "I can't see a number to text you on. A person can take your details: shall I connect you?"
+
+
+def already_subscribed(number: str) -> str:
+    return f"You're already down for a text at the number ending in {number[-4:]}. Anything else?"
+
+
+def callback_needs_number() -> str:
+    return "I can't see a number to call you back on. Shall I connect you to a person now instead?"
+
+
+def callback_booked_in_call(number: str) -> str:
+    return f"Okay, I've booked a callback: someone from the service desk will ring the number ending in {number[-4:]}, usually within the hour. Anything else?"
 
 
 def acknowledged() -> str:
-    return "Okay. Anything else, just ask, or say 'agent' for a person."
+    return "Okay. I can't help with that myself, but a person can: shall I connect you?"
+
+
+REPHRASINGS = (
+    "Got it. If you'd like a person for this, just say so.",
+    "Understood. Say 'agent' whenever you'd like a person.",
+)
+"""Said instead of a reply that would repeat the last one word for word."""
 
 
 def agent_reminder() -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from frontdoor.handoff.signals import Assessment, AudioFeatures, Evidence, Scores
+from frontdoor.handoff.signals import Assessment, AudioFeatures, Scores, evidence_from_dict
 from frontdoor.handoff.summary import CallerCard
 
 
@@ -115,7 +115,8 @@ def _assessment(data: dict[str, Any]) -> Assessment:
             **data,
             "scores": Scores(**data["scores"]),
             "totals": Scores(**data["totals"]),
-            "evidence": tuple(Evidence(**e) for e in data.get("evidence", ())),
+            "probabilities": Scores(**data.get("probabilities", {})),
+            "evidence": tuple(evidence_from_dict(e) for e in data.get("evidence", ())),
             "topics": tuple(data.get("topics", ())),
         }
     )

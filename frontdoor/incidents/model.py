@@ -25,6 +25,12 @@ class Incident:
     def active(self) -> bool:
         return self.status != "resolved"
 
+    def in_effect(self, now: datetime) -> bool:
+        """Whether it can be the cause of a problem now: started and not resolved; planned maintenance only inside its window."""
+        if not self.active or (self.started is not None and self.started > now):
+            return False
+        return not (self.status == "maintenance" and self.eta is not None and self.eta <= now)
+
     @property
     def severity(self) -> int:
         return IMPACTS.index(self.impact) if self.impact in IMPACTS else 0

@@ -36,6 +36,9 @@ def spoken_time(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
 def describe_incident(incident: Incident, zone: ZoneInfo, now: datetime) -> str:
     """Status, expected fix time and workaround in one or two short sentences."""
     subject = _subject(incident)
+    if incident.status == "maintenance" and incident.started is not None and incident.started > now:
+        until = f" and should be done by {spoken_time(incident.eta, zone, now)}" if incident.eta else ""
+        return f"{incident.title.rstrip('.')} starts at {spoken_time(incident.started, zone, now)}{until}; it isn't affecting anything yet."
     if not incident.active:
         return f"{subject} was a known problem, and it has been fixed. If it's still not working for you, a person can look into it."
     status = _STATUS.get(incident.status, "the team is on it")

@@ -7,7 +7,7 @@ import sqlite3
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,16 +16,12 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLA
 from sqlalchemy.orm import Session, sessionmaker
 
 from frontdoor.errors import ConfigError, StorageError
+from frontdoor.storage.migrations import MIGRATIONS
 from frontdoor.storage.schema import Base, SchemaVersion
 from frontdoor.storage.writelock import WriterLock
 
 log = logging.getLogger(__name__)
 
-Migration = Callable[[Session], None]
-
-# Ordered upgrades: entry N brings a database from version N to N + 1. Tables new in a release
-# are made by ``create_all``; migrations change what already exists (add a column, backfill).
-MIGRATIONS: tuple[Migration, ...] = ()
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

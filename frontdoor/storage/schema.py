@@ -106,7 +106,8 @@ class EvidenceRecord(Base):
 
 
 class HandoffRecord(Base):
-    """A warm transfer: why, the summary the agent gets, and how it went."""
+    """A warm transfer: why, the summary the agent gets, how the channel reached a person (``status``),
+    and the console agent who claimed it and closed it with an outcome."""
 
     __tablename__ = "handoffs"
 
@@ -119,6 +120,12 @@ class HandoffRecord(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     connected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    close_outcome: Mapped[str | None] = mapped_column(String(32))
+    close_note: Mapped[str | None] = mapped_column(Text)
 
 
 class IncidentRecord(Base):
