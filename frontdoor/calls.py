@@ -2,7 +2,9 @@
 
 Every channel (phone line, desk speaker, typed chat) drives calls through ``CallService``: it loads
 the call's state from the database, asks the engine, stores what happened, and carries out side
-effects. If anything fails, the caller is handed to a person (reason ``failure``), never dropped.
+effects. If anything fails, the caller is handed to a person (reason ``failure``), never dropped;
+the call and its handoff are then kept through ``keeper`` (in the journal if the database cannot
+take them), so the agents see the handoff once the database is back.
 
 A channel can store its own reply in the same transaction as the turn (``also``): the phone line
 keeps the TwiML it answered with, so a retried webhook gets the same answer and changes nothing.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -29,9 +32,11 @@ from frontdoor.errors import FrontdoorError, NotFoundError
 from frontdoor.incidents.board import IncidentBoard
 from frontdoor.incidents.store import IncidentStore, add_subscription
 from frontdoor.settings import Settings
-from frontdoor.storage.calls import CallStore, StaleCall, StoredCall
+from frontdoor.keeper import RecordKeeper, call_record, handoff_record
+from frontdoor.storage.calls import CallStore, StaleCall, StoredCall, insert_call
 from frontdoor.storage.database import Database
-from frontdoor.storage.handoffs import request_callback
+from frontdoor.storage.followups import request_callback
+from frontdoor.storage.journal import Journal
 from frontdoor.notify import HandoffNotice, HandoffNotifier
 from frontdoor.handoff.policy import PolicyThresholds
 from frontdoor.handoff.summary import CallerCard, build_summary
@@ -80,10 +85,12 @@ class CallService:
         directory: EmployeeDirectory,
         engine: ConversationEngine,
         notifier: HandoffNotifier,
+        journal: Journal,
         clock: Clock = utcnow,
     ) -> None:
         self.settings = settings
         self.database = database
+        self.keeper = RecordKeeper(database, journal)
         self.calls = CallStore(database)
         self.incidents = IncidentStore(database, settings.general.organisation)
         self.board = board
@@ -103,6 +110,7 @@ class CallService:
             directory=load_directory(settings.directory_file),
             engine=build_engine(settings, board),
             notifier=HandoffNotifier.from_settings(settings),
+            journal=Journal(settings.data_dir / "journal"),
             clock=clock,
         )
 
@@ -125,7 +133,7 @@ class CallService:
             state = CallState(call_id=call_id, channel=channel, caller=caller, started_at=now, recent_topics=tuple(recent))
             outcome = self.engine.greet(state)
             with self.database.transaction() as connection:
-                if not self.calls.create(connection, outcome.state, provider_id):
+                if not insert_call(connection, outcome.state, provider_id):
                     raise AnsweredBefore(call_id)
                 if also is not None:
                     also(connection, outcome.decision)
@@ -136,10 +144,15 @@ class CallService:
             log.error("cannot start call %s: %s", call_id, exc)
         except Exception:
             log.exception("cannot start call %s", call_id)
-        return self._failure_decision(call_id, caller, now)
+        return self._failure_decision(self.placeholder_call(call_id, channel, caller_number, now), provider_id)
 
-    def take_turn(self, call_id: str, turn: CallerTurn, also: Also | None = None) -> Decision:
-        """Answer one caller turn; any failure hands the caller to a person."""
+    def take_turn(
+        self, call_id: str, turn: CallerTurn, also: Also | None = None, *, channel: str = "unknown", caller_number: str | None = None
+    ) -> Decision:
+        """Answer one caller turn; any failure hands the caller to a person.
+
+        ``channel`` and ``caller_number`` describe the call should its stored state be unreadable.
+        """
         now = self.clock()
         try:
             outcome = self._decide_and_save(call_id, turn, now, lambda state: self.engine.respond(state, turn, now), also)
@@ -147,12 +160,16 @@ class CallService:
             raise
         except FrontdoorError as exc:
             log.error("turn failed on call %s: %s", call_id, exc)
-            return self._fail_to_human(call_id, now, turn, also)
+            return self._fail_to_human(self.placeholder_call(call_id, channel, caller_number, now), turn, also)
         except Exception:
             log.exception("turn failed on call %s", call_id)
-            return self._fail_to_human(call_id, now, turn, also)
+            return self._fail_to_human(self.placeholder_call(call_id, channel, caller_number, now), turn, also)
         self._carry_out(outcome)
         return outcome.decision
+
+    def placeholder_call(self, call_id: str, channel: str, caller_number: str | None, now: datetime) -> CallState:
+        """What is known of a call without its stored state: who is calling, from where, since when."""
+        return CallState(call_id=call_id, channel=channel, caller=self.caller_card(caller_number), started_at=now)
 
     def _decide_and_save(self, call_id: str, turn: CallerTurn, now: datetime, decide: Callable[[CallState], Outcome], also: Also | None) -> Outcome:
         """Decide on the state as read and save; if another turn of the call was saved meanwhile, decide again holding the call."""
@@ -203,23 +220,31 @@ class CallService:
         window = timedelta(days=self.settings.conversation.repeat_caller_window_days)
         return self.calls.recent_topics(number, now - window)
 
-    def _fail_to_human(self, call_id: str, now: datetime, turn: CallerTurn, also: Also | None) -> Decision:
+    def _fail_to_human(self, placeholder: CallState, turn: CallerTurn, also: Also | None) -> Decision:
         """Hand off with reason ``failure``: from the stored state when the database answers, else bare."""
+        now, call_id = placeholder.started_at, placeholder.call_id
         try:
             outcome = self._decide_and_save(call_id, turn, now, lambda state: self.engine.fail_to_human(state, now, turn), also)
         except AnsweredBefore:
             raise
         except Exception:
             log.exception("could not record the failure handoff for call %s", call_id)
-            return self._failure_decision(call_id, CallerCard(None, None, None, False), now)
+            return self._failure_decision(placeholder)
         self._carry_out(outcome)
         return outcome.decision
 
-    def _failure_decision(self, call_id: str, caller: CallerCard, now: datetime) -> Decision:
+    def _failure_decision(self, placeholder: CallState, provider_id: str | None = None) -> Decision:
+        """Hand off without the call's state; the call row and its handoff are kept (journaled if need be) for the agents."""
+        call_id, now = placeholder.call_id, placeholder.started_at
         summary = build_summary(
-            call_id=call_id, caller=caller, caller_turns=(), assistant_replies=(), assessments=(), reason="failure",
+            call_id=call_id, caller=placeholder.caller, caller_turns=(), assistant_replies=(), assessments=(), reason="failure",
             evidence=(), incident=None, seconds_on_line=0.0, known_facts={},
         )
+        handed_off = replace(placeholder, status="handed_off", handoff_reason="failure")
+        try:
+            self.keeper.write((call_record(handed_off, provider_id), handoff_record(call_id, "failure", summary.to_dict(), now)))
+        except Exception:
+            log.exception("could not keep the failure handoff of call %s anywhere; the caller still goes to a person", call_id)
         self.notifier.notify(HandoffNotice(summary, self.console_link(call_id)))
         return Decision(
             call_id=call_id, turn=-1, action=Action.HANDOFF, say=handoff_reply("failure", "", security=False),

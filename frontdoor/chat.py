@@ -31,7 +31,7 @@ def run_chat(settings: Settings, caller: str | None, source: IO[str], out: IO[st
         if not interactive:
             out.write(f"you> {redact(text)}\n")
         digits = text if text.isdigit() else ""
-        decision = service.take_turn(decision.call_id, CallerTurn(text="" if digits else text, digits=digits))
+        decision = service.take_turn(decision.call_id, CallerTurn(text="" if digits else text, digits=digits), channel="text", caller_number=caller)
         _show(out, decision)
     if decision.action is Action.HANDOFF and decision.summary is not None:
         out.write("\n--- warm-transfer summary for the agent ---\n")

@@ -1,4 +1,4 @@
-"""The ``frontdoor`` command line: chat, assess, incidents, serve, and what channels plug in."""
+"""The ``frontdoor`` command line: chat, assess, incidents, journal, serve, and what channels plug in."""
 
 from __future__ import annotations
 
@@ -46,8 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_run_serve)
 
     from frontdoor.incidents.commands import add_parsers as add_incident_parsers
+    from frontdoor.journal_commands import add_parsers as add_journal_parsers
 
     add_incident_parsers(commands)
+    add_journal_parsers(commands)
     for plugin in entry_points(group=COMMAND_PLUGINS):
         try:
             register = plugin.load()

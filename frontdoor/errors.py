@@ -38,3 +38,15 @@ class StorageError(FrontdoorError):
     """The database cannot be reached or written."""
 
     exit_status = 1
+
+
+class DatabaseFileChanged(StorageError):
+    """The SQLite file frontdoor opened is gone or another file took its place: nothing is written until an operator restores it."""
+
+
+class JournalError(StorageError):
+    """The local journal that keeps records while the database cannot be written cannot be written either."""
+
+
+class DatabaseUnavailable(StorageError):
+    """The database cannot be reached or written right now; it may come back."""

@@ -178,7 +178,7 @@ class Settings:
 
     @property
     def data_dir(self) -> Path:
-        """Where frontdoor keeps its SQLite file and downloaded models."""
+        """Where frontdoor keeps its SQLite file, downloaded models and the journal (``journal/``)."""
         if self.general.data_dir:
             return Path(self.general.data_dir).expanduser()
         base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")

@@ -3,7 +3,9 @@
 Every request is checked for Twilio's signature (403 otherwise) and sane parameters (400), then
 answered with TwiML. Steps that change the call are answered once: what a request writes and the
 reply it gets are stored in one transaction, and a retried request gets the stored reply. Any
-failure still answers with TwiML that routes the caller to a person.
+failure still answers with TwiML that routes the caller to a person. What the caller is told is kept
+(a voicemail, a callback request) goes through the core's ``RecordKeeper``: into the database, or
+into the journal while the database cannot be written; if neither can keep it, the caller hears so.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from frontdoor.calls import Also, AnsweredBefore, CallService
 from frontdoor.conversation import replies
 from frontdoor.conversation.model import Action, CallerTurn, Decision
 from frontdoor.errors import FrontdoorError, NotFoundError
+from frontdoor.keeper import call_record, callback_record, connected_record, end_record, voicemail_record
 from frontdoor.schemas import twilio_recording_sid
-from frontdoor.storage.handoffs import request_callback
+from frontdoor.storage.journal import Record
 from frontdoor.telephony import records, twiml
 from frontdoor.telephony.security import (
     SIGNATURE_HEADER,
@@ -54,7 +57,7 @@ class Answer:
     """A webhook's reply and what to record with it; if an ``essential`` write fails, the route's fallback answers instead."""
 
     body: str
-    writes: tuple[Write, ...] = ()
+    writes: tuple[Write | Record, ...] = ()
     essential: bool = False
 
 
@@ -81,7 +84,7 @@ class PhoneLine:
             "queue/leave": (self.queue_leave, self.stay_in_queue),
             "queue/done": (self.queue_done, self.after_failed_agent),
             "fallback": (self.fallback_choice, self.record_instead),
-            "voicemail": (self.voicemail, self.voicemail_thanks),
+            "voicemail": (self.voicemail, self.keep_message_anyway),
             "status": (self.status, self.nothing),
         }
         for path, (handler, fallback) in routes.items():
@@ -132,11 +135,9 @@ class PhoneLine:
     def _once(self, key: str, answer: Callable[[], Answer]) -> str:
         """Answer a state-changing request once; a retry of the same request gets the same reply."""
         result = answer()
+        reply = partial(records.store_reply, key=key, body=result.body, now=self.service.clock())
         try:
-            with self.service.database.transaction() as connection:
-                records.store_reply(connection, key, result.body, self.service.clock())
-                for write in result.writes:
-                    write(connection)
+            self.service.keeper.write((reply, *result.writes))
         except AnsweredBefore:
             return self._previous_reply(key) or result.body
         except FrontdoorError as exc:
@@ -173,12 +174,10 @@ class PhoneLine:
             log.info("retried webhook %s: repeating the stored reply", key)
         return previous
 
-    def _record(self, call_id: str, writes: tuple[Write, ...]) -> None:
-        """Record something the call can go on without; a database failure is logged, not fatal."""
+    def _record(self, call_id: str, writes: tuple[Write | Record, ...]) -> None:
+        """Record something the call can go on without; a failure to keep it is logged, not fatal."""
         try:
-            with self.service.database.transaction() as connection:
-                for write in writes:
-                    write(connection)
+            self.service.keeper.write(writes)
         except FrontdoorError as exc:
             log.error("could not record the agent's answer for call %s: %s", call_id, exc)
 
@@ -197,7 +196,7 @@ class PhoneLine:
         turn = CallerTurn(text=params.get("SpeechResult").strip(), confidence=params.number("Confidence"), digits=params.get("Digits"))
 
         def decide(also: Also) -> Decision:
-            return self.service.take_turn(call_id, turn, also)
+            return self.service.take_turn(call_id, turn, also, channel="phone", caller_number=self._callable(params))
 
         try:
             return self._once_per_turn(f"{params.call_sid}:gather:{step}", call_id, params, decide)
@@ -255,9 +254,9 @@ class PhoneLine:
             return ()
         return (partial(records.ringing, call_id=call_id, agent=self.line.destinations[attempt].label),)
 
-    def _connected(self, call_id: str, attempt: int, at: datetime, queued_seconds: float | None = None) -> tuple[Write, ...]:
+    def _connected(self, call_id: str, attempt: int, at: datetime, queued_seconds: float | None = None) -> tuple[Record, ...]:
         agent = self.line.destinations[attempt].label if attempt < len(self.line.destinations) else None
-        return (partial(records.connected, call_id=call_id, agent=agent, at=at, queued_seconds=queued_seconds),)
+        return (connected_record(call_id, agent, at, queued_seconds),)
 
     def whisper(self, params: WebhookParams, call_id: str) -> str:
         attempt = self._step("attempt")
@@ -312,32 +311,40 @@ class PhoneLine:
         return self._once(f"{params.call_sid}:fallback", answer)
 
     def voicemail(self, params: WebhookParams, call_id: str) -> str:
-        recording_sid, recording_url = params.get("RecordingSid"), params.get("RecordingUrl")
-        seconds = params.number("RecordingDuration")
-
         def answer() -> Answer:
+            recording_url, recording_sid = params.get("RecordingUrl"), params.get("RecordingSid")
             if recording_url and twilio_recording_sid(recording_url) != recording_sid:
                 log.error("voicemail for call %s refused: %r is not the Twilio recording %r", call_id, recording_url[:200], recording_sid)
                 if self._can_call_back(params):
                     return self._book_callback(params, call_id, "Left a voicemail that could not be kept.", replies.VOICEMAIL_NOT_KEPT)
                 return Answer(twiml.goodbye(replies.VOICEMAIL_NOT_KEPT_NO_CALLBACK, self.line))
-            if recording_sid and recording_url and (seconds or 0) > 0:
-                saved = partial(
-                    records.save_voicemail, call_id=call_id, recording_sid=recording_sid, recording_url=recording_url,
-                    seconds=int(seconds or 0), now=self.service.clock(),
-                )
-                return Answer(twiml.goodbye(replies.VOICEMAIL_SAVED, self.line), (saved,), essential=True)
+            message = self._message(params, call_id)
+            if message:
+                return Answer(twiml.goodbye(replies.VOICEMAIL_SAVED, self.line), message, essential=True)
             if self._can_call_back(params):
                 return self._book_callback(params, call_id, "Left an empty voicemail after no agent answered.", replies.VOICEMAIL_EMPTY)
             return Answer(twiml.goodbye(replies.VOICEMAIL_EMPTY_NO_CALLBACK, self.line))
 
         return self._once(f"{params.call_sid}:voicemail", answer)
 
+    def _message(self, params: WebhookParams, call_id: str) -> tuple[Record, ...]:
+        """The voicemail Twilio recorded, after its call row (kept only if the call was never stored); () if none."""
+        recording_sid, recording_url = params.get("RecordingSid"), params.get("RecordingUrl")
+        seconds = params.number("RecordingDuration")
+        if not (recording_sid and recording_url and (seconds or 0) > 0):
+            return ()
+        now = self.service.clock()
+        return (self._call_row(params, call_id, now), voicemail_record(call_id, recording_sid, recording_url, int(seconds or 0), now))
+
     def _book_callback(self, params: WebhookParams, call_id: str, note: str, preface: str = "") -> Answer:
         facts = self._facts(call_id)
         number = (facts.caller_number if facts is not None else None) or self._callable(params)
-        booked = partial(request_callback, call_id=call_id, number=number, note=note, now=self.service.clock())
-        return Answer(twiml.goodbye(f"{preface} {replies.callback_booked(number)}".strip(), self.line), (booked,), essential=True)
+        now = self.service.clock()
+        booked = (self._call_row(params, call_id, now), callback_record(call_id, number, note, now))
+        return Answer(twiml.goodbye(f"{preface} {replies.callback_booked(number)}".strip(), self.line), booked, essential=True)
+
+    def _call_row(self, params: WebhookParams, call_id: str, now: datetime) -> Record:
+        return call_record(self.service.placeholder_call(call_id, "phone", self._callable(params), now), params.call_sid)
 
     def _callable(self, params: WebhookParams) -> str | None:
         """The number to call back: the caller's, or the employee's on a call frontdoor placed (desk speaker bridge)."""
@@ -351,10 +358,7 @@ class PhoneLine:
     def status(self, params: WebhookParams, call_id: str) -> str:
         call_status = params.get("CallStatus")
         if call_status in _FINAL_CALL_STATUSES:
-            with self.service.database.transaction() as connection:
-                known = records.finish(connection, call_id, call_status, self.service.clock())
-            if not known:
-                log.info("status callback for a call frontdoor does not know: %s", call_id)
+            self.service.keeper.write((end_record(call_id, call_status, self.service.clock()),))
         return str(VoiceResponse())
 
     # --- answers when something failed ------------------------------------------------------
@@ -383,8 +387,16 @@ class PhoneLine:
     def record_instead(self, params: WebhookParams, call_id: str) -> str:
         return twiml.record_voicemail(call_id, self.line, replies.VOICEMAIL_AFTER_FAILURE)
 
-    def voicemail_thanks(self, params: WebhookParams, call_id: str) -> str:
-        return twiml.goodbye(replies.VOICEMAIL_RECORDED, self.line)
+    def keep_message_anyway(self, params: WebhookParams, call_id: str) -> str:
+        """The voicemail webhook failed: try once more to keep the message, and tell the caller the truth either way."""
+        try:
+            message = self._message(params, call_id)
+            if message:
+                self.service.keeper.write(message)
+        except Exception:
+            log.exception("could not keep the voicemail of call %s anywhere", call_id)
+            return twiml.goodbye(replies.VOICEMAIL_NOT_SAVED, self.line)
+        return twiml.goodbye(replies.VOICEMAIL_SAVED if message else replies.VOICEMAIL_EMPTY_NO_CALLBACK, self.line)
 
     def nothing(self, params: WebhookParams, call_id: str) -> str:
         return str(VoiceResponse())

@@ -21,20 +21,24 @@ POSTGRES_ENV = "FRONTDOOR_TEST_POSTGRES_URL"
 
 @pytest.fixture(autouse=True)
 def _couriers_stop_with_the_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The web app's SMS courier thread ends with the test that started it (its database is dropped after)."""
+    """The web app's SMS courier and journal replayer threads end with the test that started them (its database is dropped after)."""
+    from frontdoor.keeper import JournalReplayer
     from frontdoor.outbox import OutboxCourier
 
-    started: list[OutboxCourier] = []
-    original = OutboxCourier.start
-
-    def start(courier: OutboxCourier) -> OutboxCourier:
-        started.append(courier)
-        return original(courier)
-
-    monkeypatch.setattr(OutboxCourier, "start", start)
+    started: list[OutboxCourier | JournalReplayer] = []
+    for kind in (OutboxCourier, JournalReplayer):
+        monkeypatch.setattr(kind, "start", _recorded_start(kind.start, started))
     yield
-    for courier in started:
-        courier.stop()
+    for thread in started:
+        thread.stop()
+
+
+def _recorded_start(original, started: list):  # type: ignore[no-untyped-def]
+    def start(thread):  # type: ignore[no-untyped-def]
+        started.append(thread)
+        return original(thread)
+
+    return start
 
 
 @pytest.fixture(autouse=True)
@@ -95,7 +99,8 @@ def cut_off_database():  # type: ignore[no-untyped-def]
         down.engine = down.read_engine = create_engine(down.url, connect_args={"connect_timeout": 2})
         down._sessions = down._readers = sessionmaker(down.engine, expire_on_commit=False)  # type: ignore[attr-defined]
         down._writer_lock = nullcontext()  # type: ignore[attr-defined]
-        service.database = service.calls.database = service.incidents.database = down
+        down._file = None  # type: ignore[attr-defined]
+        service.database = service.calls.database = service.incidents.database = service.keeper.database = down
 
     return cut_off
 

@@ -90,9 +90,11 @@ def test_bad_database_urls_are_config_errors() -> None:
         Database("mysql://u:p@localhost/x")
 
 
-def test_unreachable_postgres_is_a_storage_error_without_the_password() -> None:
+def test_unreachable_postgres_does_not_stop_a_start_and_is_a_storage_error_without_the_password_at_use() -> None:
+    database = Database("postgresql://frontdoor:secret-pw@127.0.0.1:9/frontdoor?connect_timeout=2")
     with pytest.raises(StorageError) as caught:
-        Database("postgresql://frontdoor:secret-pw@127.0.0.1:9/frontdoor?connect_timeout=2")
+        with database.read():
+            pass
     assert "secret-pw" not in str(caught.value)
     assert "cannot open database" in str(caught.value)
 

@@ -152,7 +152,7 @@ class DeskCall:
                 self.service.end_call(decision.call_id, outcome="hung_up")
                 self.out.write("(end of input: call ended)\n")
                 return
-            decision = self.service.take_turn(decision.call_id, turn)
+            decision = self.service.take_turn(decision.call_id, turn, channel="desk", caller_number=self.options.caller)
             if decision.action is Action.HANDOFF:
                 self.hand_over(decision)
                 return

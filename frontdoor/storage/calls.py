@@ -60,23 +60,6 @@ class CallStore:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def create(self, connection: Connection, state: CallState, provider_id: str | None = None) -> bool:
-        """Store a new call with its greeting (the assistant's turn -1); False if a call with its id exists."""
-        values = {
-            "id": state.call_id, "channel": state.channel, "provider_id": provider_id, "caller_number": state.caller.number,
-            "caller_name": state.caller.name, "department": state.caller.department, "vip": state.caller.vip,
-            "started_at": state.started_at, "state": state.to_dict(), "version": 0,
-        }
-        if not insert_new(connection, _CALLS, values, ("id",)):
-            return False
-        lines = [
-            {"call_id": state.call_id, "turn": -1 - index, "speaker": "assistant", "text": line, "confidence": None, "digits": None, "created_at": state.started_at}
-            for index, line in enumerate(state.replies)
-        ]
-        if lines:
-            connection.execute(insert(_TURNS), lines)
-        return True
-
     def load(self, call_id: str) -> StoredCall:
         """The call's state as it is now, without holding anything."""
         with self.database.read() as connection:
@@ -137,10 +120,7 @@ class CallStore:
     def _save_handoff(self, connection: Connection, call_id: str, reason: str, summary: dict[str, Any], now: datetime) -> None:
         existing = connection.execute(_HANDOFF_ID, {"call_id": call_id}).first()
         if existing is None:
-            connection.execute(
-                insert(_HANDOFFS),
-                {"call_id": call_id, "reason": reason, "summary": summary, "status": "waiting", "attempts": 0, "created_at": now},
-            )
+            insert_handoff(connection, call_id, reason, summary, now)
         else:
             connection.execute(_NEW_SUMMARY, {"b_id": existing.id, "summary": summary})
 
@@ -168,3 +148,27 @@ class CallStore:
     def handoff(self, call_id: str) -> HandoffRecord | None:
         with self.database.reading() as session:
             return session.scalar(select(HandoffRecord).where(HandoffRecord.call_id == call_id))
+
+
+def insert_call(connection: Connection, state: CallState, provider_id: str | None = None) -> bool:
+    """Store a new call with its greeting (the assistant's turn -1); False if a call with its id exists."""
+    values = {
+        "id": state.call_id, "channel": state.channel, "provider_id": provider_id, "caller_number": state.caller.number,
+        "caller_name": state.caller.name, "department": state.caller.department, "vip": state.caller.vip,
+        "started_at": state.started_at, "state": state.to_dict(), "version": 0,
+    }
+    if not insert_new(connection, _CALLS, values, ("id",)):
+        return False
+    lines = [
+        {"call_id": state.call_id, "turn": -1 - index, "speaker": "assistant", "text": line, "confidence": None, "digits": None, "created_at": state.started_at}
+        for index, line in enumerate(state.replies)
+    ]
+    if lines:
+        connection.execute(insert(_TURNS), lines)
+    return True
+
+
+def insert_handoff(connection: Connection, call_id: str, reason: str, summary: dict[str, Any], now: datetime) -> bool:
+    """Store the call's handoff unless it has one; True when stored."""
+    values = {"call_id": call_id, "reason": reason, "summary": summary, "status": "waiting", "attempts": 0, "created_at": now}
+    return insert_new(connection, _HANDOFFS, values, ("call_id",))

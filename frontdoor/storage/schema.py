@@ -229,3 +229,23 @@ class ConsoleUser(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WriteProbe(Base):
+    """One row ``/healthz`` rewrites to prove the database takes writes."""
+
+    __tablename__ = "write_probes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ReplayedRecord(Base):
+    """A journal record moved into the database, written in the same transaction as the record itself."""
+
+    __tablename__ = "replayed_records"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    replayed_at: Mapped[datetime] = mapped_column(UtcDateTime())
