@@ -9,6 +9,7 @@ site-packages, after its own); ``.ci/run`` does the same from PyPI in a clean en
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -43,14 +44,26 @@ def _setuptools_new_enough() -> bool:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clean copy of what ``pip install .`` reads (setuptools reuses a ``build/`` folder, stale files and all)."""
     if not _setuptools_new_enough():
         if os.environ.get("CI"):
             pytest.fail("setuptools>=77 is needed to build the wheel offline: pip install '.[test]'")
         pytest.skip("setuptools>=77 not installed")
+    copy = tmp_path_factory.mktemp("source") / "frontdoor"
+    copy.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, copy / name)
+    for folder in FOLDERS:
+        shutil.copytree(ROOT / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return copy
+
+
+@pytest.fixture(scope="module")
+def wheel(source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "--wheel-dir", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "--wheel-dir", str(out), str(source)],
         check=True, capture_output=True, timeout=300, cwd=out,
     )
     return next(out.glob("frontdoor-*.whl"))
@@ -63,13 +76,14 @@ def _pip(python: Path, *args: str) -> None:
 def test_the_wheel_installs_only_frontdoor_and_carries_every_module_and_data_file(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {name.split("/")[0] for name in names} == {"frontdoor", "frontdoor-0.1.0.dist-info"}
-    missing = sorted(source_files() - names)
-    assert not missing, f"not in the wheel: {missing}"
+    shipped = {name for name in names if not name.startswith("frontdoor-0.1.0.dist-info/")}
+    assert not sorted(source_files() - shipped), f"not in the wheel: {sorted(source_files() - shipped)}"
+    assert not sorted(shipped - source_files()), f"in the wheel but not in the checkout: {sorted(shipped - source_files())}"
     assert "frontdoor/config/frontdoor.toml" in names and "frontdoor/handoff/redaction.py" in names
 
 
 @pytest.mark.parametrize("install", ["wheel", "pip install ."])
-def test_an_installed_frontdoor_chats_from_another_directory(wheel: Path, tmp_path: Path, install: str) -> None:
+def test_an_installed_frontdoor_chats_from_another_directory(source: Path, wheel: Path, tmp_path: Path, install: str) -> None:
     environment = tmp_path / "env"
     venv.EnvBuilder(with_pip=False).create(environment)
     python = environment / "bin" / "python"
@@ -79,7 +93,7 @@ def test_an_installed_frontdoor_chats_from_another_directory(wheel: Path, tmp_pa
     if install == "wheel":
         _pip(python, "install", "--no-deps", "--no-index", str(wheel))
     else:
-        _pip(python, "install", "--no-deps", "--no-build-isolation", str(ROOT))
+        _pip(python, "install", "--no-deps", "--no-build-isolation", str(source))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("FRONTDOOR_", "TWILIO_", "PYTHON"))}
