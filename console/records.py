@@ -9,6 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import Row, bindparam, select, update
 
 from frontdoor.errors import NotFoundError
+from frontdoor.schemas import twilio_recording_sid
 from frontdoor.storage.database import Database
 from frontdoor.storage.schema import (
     CallbackRequest,
@@ -159,6 +160,11 @@ class FollowUp:
     issue: str | None
     recording_url: str | None = None
     duration_seconds: int | None = None
+
+
+def _listenable(url: str) -> str | None:
+    """``url`` if it is one of Twilio's recording addresses (only those become links), else None."""
+    return url if twilio_recording_sid(url) is not None else None
 
 
 def _caller(call: CallRecord) -> Caller:
@@ -321,7 +327,10 @@ def open_follow_ups(database: Database) -> list[FollowUp]:
             FollowUp("callback", c.id, call.id, _caller(call), c.phone_number or call.caller_number, c.note, c.created_at, _issue(summary))
             for c, call, summary in callbacks
         ] + [
-            FollowUp("voicemail", v.id, call.id, _caller(call), call.caller_number, "", v.created_at, _issue(summary), v.recording_url, v.duration_seconds)
+            FollowUp(
+                "voicemail", v.id, call.id, _caller(call), call.caller_number, "", v.created_at, _issue(summary),
+                _listenable(v.recording_url), v.duration_seconds,
+            )
             for v, call, summary in voicemails
         ]
     return sorted(items, key=lambda item: (item.created_at, item.kind, item.id))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from frontdoor.conversation.language import words
 from frontdoor.errors import ConfigError
+from frontdoor.schemas import AnswerFile, check
 from frontdoor.yamlfile import read_yaml
 
 
@@ -40,21 +41,13 @@ class AnswerBook:
 
 def load_answer_book(path: Path) -> AnswerBook:
     data = read_yaml(path, "answers file")
-    entries = (data or {}).get("answers", []) if isinstance(data, dict) else None
-    if not isinstance(entries, list):
+    if data is None:
+        return AnswerBook()
+    if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected 'answers:' followed by a list")
-    answers = []
-    for index, entry in enumerate(entries):
-        where = f"{path}: answers[{index}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected a mapping with id, when and say")
-        for key in ("id", "say"):
-            if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise ConfigError(f"{where}.{key}: required text")
-        groups = entry.get("when")
-        if not isinstance(groups, list) or not groups or not all(isinstance(g, list) and g and all(isinstance(w, str) for w in g) for g in groups):
-            raise ConfigError(f"{where}.when: expected a list of word lists")
-        answers.append(
-            Answer(entry["id"], str(entry.get("type", "how_to")), tuple(frozenset(w.lower() for w in g) for g in groups), entry["say"].strip())
+    return AnswerBook(
+        tuple(
+            Answer(entry.id, entry.type, tuple(frozenset(word.lower() for word in group) for group in entry.when), entry.say)
+            for entry in check(AnswerFile, data, str(path)).answers or []
         )
-    return AnswerBook(tuple(answers))
+    )

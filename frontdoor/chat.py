@@ -7,6 +7,7 @@ from typing import IO
 from frontdoor.calls import CallService
 from frontdoor.conversation.language import clean_text
 from frontdoor.conversation.model import Action, CallerTurn, Decision
+from frontdoor.handoff.redaction import redact
 from frontdoor.settings import Settings
 
 
@@ -28,7 +29,7 @@ def run_chat(settings: Settings, caller: str | None, source: IO[str], out: IO[st
             break
         text = clean_text(line)
         if not interactive:
-            out.write(f"you> {text}\n")
+            out.write(f"you> {redact(text)}\n")
         digits = text if text.isdigit() else ""
         decision = service.take_turn(decision.call_id, CallerTurn(text="" if digits else text, digits=digits), channel="text", caller_number=caller)
         _show(out, decision)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from frontdoor.errors import ConfigError
+from frontdoor.schemas import DirectoryFile, check
 from frontdoor.yamlfile import read_yaml
 
 
@@ -48,21 +49,11 @@ def load_directory(path: Path) -> EmployeeDirectory:
     data = read_yaml(path, "directory file")
     if data is None:
         return EmployeeDirectory()
-    if not isinstance(data, dict) or not isinstance(data.get("employees", []), list):
+    if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected 'employees:' followed by a list")
     employees = []
-    for index, entry in enumerate(data.get("employees") or []):
-        where = f"{path}: employees[{index}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected a mapping with number and name")
-        for key in ("number", "name"):
-            if not isinstance(entry.get(key), (str, int)) or not str(entry.get(key)).strip():
-                raise ConfigError(f"{where}.{key}: required")
-        if normalise_number(str(entry["number"])) is None:
-            raise ConfigError(f"{where}.number: not a phone number: {entry['number']!r}")
-        vip = entry.get("vip", False)
-        if not isinstance(vip, bool):
-            raise ConfigError(f"{where}.vip: expected true or false, got {vip!r}")
-        department = entry.get("department")
-        employees.append(Employee(str(entry["number"]), str(entry["name"]).strip(), str(department) if department else None, vip))
+    for index, entry in enumerate(check(DirectoryFile, data, str(path)).employees or []):
+        if normalise_number(entry.number) is None:
+            raise ConfigError(f"{path}: employees[{index}].number: not a phone number: {entry.number!r}")
+        employees.append(Employee(entry.number, entry.name, entry.department, entry.vip))
     return EmployeeDirectory(tuple(employees))

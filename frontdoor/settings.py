@@ -9,140 +9,184 @@ Order of precedence (last wins):
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 import tomllib
 import typing
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from pydantic import AfterValidator, ConfigDict, Field, ValidationError
+from pydantic.dataclasses import dataclass
 
 from frontdoor import CONFIG_DIR
 from frontdoor.errors import ConfigError
+from frontdoor.schemas import WebAddress, closest, describe, did_you_mean
+
+log = logging.getLogger(__name__)
 
 DEFAULTS_FILE = CONFIG_DIR / "frontdoor.toml"
 
+SECTION = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+"""Every settings section: no unknown keys, no type coercion ("6" is not 6), no NaN or infinity."""
 
-@dataclass(frozen=True)
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
+
+
+def _log_level(name: str) -> str:
+    if name.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError(f"expected DEBUG, INFO, WARNING or ERROR, got {name!r}")
+    return name
+
+
+def _keypad_key(key: str) -> str:
+    if key and (len(key) != 1 or key not in "0123456789*#"):
+        raise ValueError(f"expected one key, 0-9, * or #, got {key!r}")
+    return key
+
+
+def _reprompts(count: int) -> int:
+    if count not in {0, 1}:
+        raise ValueError("must be 0 or 1 (a misunderstood caller gets at most one re-prompt)")
+    return count
+
+
+Positive = Annotated[float, Field(gt=0)]
+Seconds = Annotated[float, Field(ge=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+AtLeastOne = Annotated[int, Field(ge=1)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+NotEmpty = Annotated[str, Field(min_length=1)]
+
+
+@dataclass(frozen=True, config=SECTION)
 class GeneralSettings:
-    organisation: str = "the IT service desk"
-    timezone: str = "UTC"
+    organisation: NotEmpty = "the IT service desk"
+    timezone: Annotated[str, AfterValidator(_time_zone)] = "UTC"
     data_dir: str = ""
-    log_level: str = "INFO"
+    log_level: Annotated[str, AfterValidator(_log_level)] = "INFO"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class DatabaseSettings:
     url: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class IncidentSettings:
     file: str = ""
-    feed_url: str = ""
-    feed_timeout_seconds: float = 2.0
-    feed_cache_seconds: float = 30.0
+    feed_url: WebAddress = ""
+    feed_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 2.0
+    feed_cache_seconds: Seconds = 30.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class DirectorySettings:
     file: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class ConversationSettings:
     answers_file: str = ""
-    automated_turn_budget: int = 6
-    max_reprompts: int = 1
-    low_confidence: float = 0.35
-    repeat_caller_window_days: int = 7
-    act_threshold: float = 0.45
+    automated_turn_budget: AtLeastOne = 6
+    max_reprompts: Annotated[int, AfterValidator(_reprompts)] = 1
+    low_confidence: Fraction = 0.35
+    repeat_caller_window_days: Annotated[int, Field(ge=0)] = 7
+    act_threshold: Fraction = 0.45
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class HandoffSettings:
     agents: tuple[str, ...] = ()
     model_dir: str = ""
     detector_file: str = ""
-    human_request_threshold: float = 1.0
-    security_threshold: float = 1.0
-    frustration_threshold: float = 1.0
-    urgency_threshold: float = 1.0
-    distress_speaking_rate: float = 0.85
-    whisper_accept_digit: str = ""
+    human_request_threshold: Positive = 1.0
+    security_threshold: Positive = 1.0
+    frustration_threshold: Positive = 1.0
+    urgency_threshold: Positive = 1.0
+    distress_speaking_rate: Annotated[float, Field(gt=0, le=1)] = 0.85
+    whisper_accept_digit: Annotated[str, AfterValidator(_keypad_key)] = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class TwilioSettings:
     account_sid: str = ""
     auth_token: str = ""
     from_number: str = ""
-    public_url: str = ""
+    public_url: WebAddress = ""
     public_hosts: tuple[str, ...] = ()
     validate_signatures: bool = True
-    api_base_url: str = ""
-    dial_timeout_seconds: int = 20
+    api_base_url: WebAddress = ""
+    dial_timeout_seconds: Annotated[int, Field(ge=5, le=120)] = 20
     speech_model: str = ""
-    language: str = "en-US"
-    voice: str = "Polly.Joanna"
+    language: NotEmpty = "en-US"
+    voice: NotEmpty = "Polly.Joanna"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class NotificationSettings:
-    webhook_url: str = ""
+    webhook_url: WebAddress = ""
     smtp_host: str = ""
-    smtp_port: int = 25
+    smtp_port: Port = 25
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
     email_from: str = ""
     email_to: tuple[str, ...] = ()
     sms_to: tuple[str, ...] = ()
-    retry_attempts: int = 4
-    retry_base_seconds: float = 0.5
+    retry_attempts: Annotated[int, Field(ge=1, le=20)] = 4
+    retry_base_seconds: Annotated[float, Field(ge=0, le=60)] = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class ConsoleSettings:
     secret_key: str = ""
-    session_minutes: int = 480
-    lockout_after_failures: int = 5
-    address_lockout_after_failures: int = 20
-    first_lockout_minutes: float = 1.0
-    longest_lockout_minutes: float = 60.0
-    password_checks_at_once: int = 1
+    session_minutes: AtLeastOne = 480
+    lockout_after_failures: AtLeastOne = 5
+    address_lockout_after_failures: AtLeastOne = 20
+    first_lockout_minutes: Positive = 1.0
+    longest_lockout_minutes: Positive = 60.0
+    password_checks_at_once: AtLeastOne = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class WebSettings:
-    trusted_proxy_count: int = 0
+    trusted_proxy_count: Annotated[int, Field(ge=0)] = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class VoiceSettings:
     model_dir: str = ""
     input_device: str = ""
     output_device: str = ""
-    endpoint_silence_seconds: float = 0.8
+    endpoint_silence_seconds: Annotated[float, Field(gt=0, le=10)] = 0.8
     wake_phrase: str = ""
-    tts_rate: int = 175
+    tts_rate: Annotated[int, Field(ge=40, le=600)] = 175
     tts_voice: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class Settings:
-    general: GeneralSettings = field(default_factory=GeneralSettings)
-    database: DatabaseSettings = field(default_factory=DatabaseSettings)
-    incidents: IncidentSettings = field(default_factory=IncidentSettings)
-    directory: DirectorySettings = field(default_factory=DirectorySettings)
-    conversation: ConversationSettings = field(default_factory=ConversationSettings)
-    handoff: HandoffSettings = field(default_factory=HandoffSettings)
-    twilio: TwilioSettings = field(default_factory=TwilioSettings)
-    notifications: NotificationSettings = field(default_factory=NotificationSettings)
-    console: ConsoleSettings = field(default_factory=ConsoleSettings)
-    web: WebSettings = field(default_factory=WebSettings)
-    voice: VoiceSettings = field(default_factory=VoiceSettings)
+    general: GeneralSettings = dataclasses.field(default_factory=GeneralSettings)
+    database: DatabaseSettings = dataclasses.field(default_factory=DatabaseSettings)
+    incidents: IncidentSettings = dataclasses.field(default_factory=IncidentSettings)
+    directory: DirectorySettings = dataclasses.field(default_factory=DirectorySettings)
+    conversation: ConversationSettings = dataclasses.field(default_factory=ConversationSettings)
+    handoff: HandoffSettings = dataclasses.field(default_factory=HandoffSettings)
+    twilio: TwilioSettings = dataclasses.field(default_factory=TwilioSettings)
+    notifications: NotificationSettings = dataclasses.field(default_factory=NotificationSettings)
+    console: ConsoleSettings = dataclasses.field(default_factory=ConsoleSettings)
+    web: WebSettings = dataclasses.field(default_factory=WebSettings)
+    voice: VoiceSettings = dataclasses.field(default_factory=VoiceSettings)
 
     @property
     def data_dir(self) -> Path:
@@ -189,20 +233,43 @@ ENVIRONMENT_ALIASES: dict[str, tuple[str, str]] = {
     "TWILIO_FROM_NUMBER": ("twilio", "from_number"),
 }
 
+READ_ELSEWHERE = frozenset({"FRONTDOOR_CONFIG", "FRONTDOOR_MODEL_BASE_URL"})
+"""``FRONTDOOR_*`` variables that are not settings but are read (the settings file, the model mirror)."""
+PREFIX = "FRONTDOOR_"
+TEST_VARIABLES = "FRONTDOOR_TEST_"
+"""Variables of frontdoor's own test suite (``FRONTDOOR_TEST_POSTGRES_URL``...), not warned about."""
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+Origins = dict[tuple[str, str], str]
+"""Where each setting was last set: a file's path or ``environment variable NAME``."""
 
 
 def load_settings(config_path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from the shipped defaults, an optional user file and the environment."""
     environ = os.environ if environ is None else environ
     values: dict[str, dict[str, Any]] = {}
-    _merge_file(values, DEFAULTS_FILE)
+    origins: Origins = {}
+    _merge_file(values, origins, DEFAULTS_FILE)
     user_file = config_path or environ.get("FRONTDOOR_CONFIG")
     if user_file:
-        _merge_file(values, Path(user_file))
-    _merge_environment(values, environ)
-    return _build(values)
+        _merge_file(values, origins, Path(user_file))
+    _merge_environment(values, origins, environ)
+    for warning in unknown_variables(environ):
+        log.warning("%s", warning)
+    return _build(values, origins)
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One line for each ``FRONTDOOR_*`` variable frontdoor does not read, with the name it probably meant."""
+    known = {name.removeprefix(PREFIX) for name in (*_environment_targets(), *READ_ELSEWHERE) if name.startswith(PREFIX)}
+    lines = []
+    for name in sorted(environ):
+        if name.startswith(PREFIX) and name.removeprefix(PREFIX) not in known and not name.startswith(TEST_VARIABLES):
+            meant = closest(name.removeprefix(PREFIX), known)
+            lines.append(f"environment variable {name} is not a frontdoor setting and is ignored{f' (did you mean {PREFIX}{meant}?)' if meant else ''}")
+    return lines
 
 
 def _section_types() -> dict[str, type]:
@@ -211,6 +278,15 @@ def _section_types() -> dict[str, type]:
 
 def _field_types(section_type: type) -> dict[str, Any]:
     return typing.get_type_hints(section_type)
+
+
+def _environment_targets() -> dict[str, tuple[str, str]]:
+    targets = {
+        f"FRONTDOOR_{section}_{key}".upper(): (section, key)
+        for section, section_type in _section_types().items()
+        for key in _field_types(section_type)
+    }
+    return {**targets, **ENVIRONMENT_ALIASES}
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -242,31 +318,25 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _merge_file(values: dict[str, dict[str, Any]], path: Path) -> None:
+def _merge_file(values: dict[str, dict[str, Any]], origins: Origins, path: Path) -> None:
     sections = _section_types()
     for section, table in _read_file(path).items():
         if section not in sections:
-            raise ConfigError(f"{path}: unknown section [{section}] (known: {', '.join(sections)})")
+            raise ConfigError(f"{path}: unknown section [{section}]{did_you_mean(str(section), sections)} (known: {', '.join(sections)})")
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: [{section}] must be a table of keys")
-        types_ = _field_types(sections[section])
         for key, value in table.items():
-            if key not in types_:
-                raise ConfigError(f"{path}: unknown key '{section}.{key}'")
-            values.setdefault(section, {})[key] = _check_type(value, types_[key], f"{path}: '{section}.{key}'")
+            values.setdefault(section, {})[key] = tuple(value) if isinstance(value, list) else value
+            origins[(section, key)] = str(path)
 
 
-def _merge_environment(values: dict[str, dict[str, Any]], environ: Mapping[str, str]) -> None:
+def _merge_environment(values: dict[str, dict[str, Any]], origins: Origins, environ: Mapping[str, str]) -> None:
     sections = _section_types()
-    targets: dict[str, tuple[str, str]] = {}
-    for section, section_type in sections.items():
-        for key in _field_types(section_type):
-            targets[f"FRONTDOOR_{section}_{key}".upper()] = (section, key)
-    targets.update(ENVIRONMENT_ALIASES)
-    for name, (section, key) in targets.items():
+    for name, (section, key) in _environment_targets().items():
         if name in environ:
             expected = _field_types(sections[section])[key]
             values.setdefault(section, {})[key] = _parse_environment(environ[name], expected, name)
+            origins[(section, key)] = f"environment variable {name}"
 
 
 def _parse_environment(raw: str, expected: Any, name: str) -> Any:
@@ -288,49 +358,24 @@ def _parse_environment(raw: str, expected: Any, name: str) -> Any:
     return raw
 
 
-def _check_type(value: Any, expected: Any, where: str) -> Any:
-    if expected is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{where}: expected true or false, got {value!r}")
-    if expected is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ConfigError(f"{where}: expected a whole number, got {value!r}")
-    if expected is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise ConfigError(f"{where}: expected a number, got {value!r}")
-    if typing.get_origin(expected) is tuple:
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            return tuple(value)
-        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
-    if expected is str:
-        if isinstance(value, str):
-            return value
-        raise ConfigError(f"{where}: expected a string, got {value!r}")
-    raise ConfigError(f"{where}: unsupported setting type {expected!r}")
+def _build(values: dict[str, dict[str, Any]], origins: Origins) -> Settings:
+    built = {}
+    for section, section_type in _section_types().items():
+        given = values.get(section, {})
+        try:
+            built[section] = section_type(**given)
+        except ValidationError as exc:
+            raise ConfigError(_first_problem(exc, section, section_type, origins)) from None
+    return Settings(**built)
 
 
-def _build(values: dict[str, dict[str, Any]]) -> Settings:
-    sections = _section_types()
-    built = {name: section_type(**values.get(name, {})) for name, section_type in sections.items()}
-    settings = Settings(**built)
-    _validate(settings)
-    return settings
-
-
-def _validate(settings: Settings) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(settings.general.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"'general.timezone': unknown time zone {settings.general.timezone!r}") from None
-    if settings.general.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-        raise ConfigError(f"'general.log_level': expected DEBUG, INFO, WARNING or ERROR, got {settings.general.log_level!r}")
-    if settings.conversation.max_reprompts < 0 or settings.conversation.max_reprompts > 1:
-        raise ConfigError("'conversation.max_reprompts': must be 0 or 1 (a misunderstood caller gets at most one re-prompt)")
-    if settings.conversation.automated_turn_budget < 1:
-        raise ConfigError("'conversation.automated_turn_budget': must be at least 1")
-
+def _first_problem(exc: ValidationError, section: str, section_type: type, origins: Origins) -> str:
+    """``FILE: 'section.key': problem`` for the first bad setting, naming the file or variable that set it."""
+    error = exc.errors()[0]
+    key, *rest = [str(part) for part in error["loc"]] or ["?"]
+    where = origins.get((section, key), str(DEFAULTS_FILE))
+    problem = describe(error)
+    if problem == "unknown key":
+        return f"{where}: unknown key '{section}.{key}'{did_you_mean(key, _field_types(section_type))}"
+    path = f"{section}.{key}" + "".join(f"[{part}]" for part in rest)
+    return f"{where}: '{path}': {problem}"

@@ -26,6 +26,7 @@ from frontdoor.conversation import replies
 from frontdoor.conversation.model import Action, CallerTurn, Decision
 from frontdoor.errors import FrontdoorError, NotFoundError
 from frontdoor.keeper import call_record, callback_record, connected_record, end_record, voicemail_record
+from frontdoor.schemas import twilio_recording_sid
 from frontdoor.storage.journal import Record
 from frontdoor.telephony import records, twiml
 from frontdoor.telephony.security import (
@@ -310,6 +311,12 @@ class PhoneLine:
 
     def voicemail(self, params: WebhookParams, call_id: str) -> str:
         def answer() -> Answer:
+            recording_url, recording_sid = params.get("RecordingUrl"), params.get("RecordingSid")
+            if recording_url and twilio_recording_sid(recording_url) != recording_sid:
+                log.error("voicemail for call %s refused: %r is not the Twilio recording %r", call_id, recording_url[:200], recording_sid)
+                if self._can_call_back(params):
+                    return self._book_callback(params, call_id, "Left a voicemail that could not be kept.", replies.VOICEMAIL_NOT_KEPT)
+                return Answer(twiml.goodbye(replies.VOICEMAIL_NOT_KEPT_NO_CALLBACK, self.line))
             message = self._message(params, call_id)
             if message:
                 return Answer(twiml.goodbye(replies.VOICEMAIL_SAVED, self.line), message, essential=True)

@@ -524,3 +524,15 @@ def test_insight_counts_time_to_a_person_and_calls_without_one_honestly(console_
     closings = re.search(r'<svg class="chart bar-chart" id="closings-chart".*?</svg>', html, re.S).group(0)
     assert [label for label in re.findall(r'<text class="axis"[^>]*>([^<]+)</text>', closings)] == ["Escalated", "Resolved", "still open"]
     assert re.findall(r'<text class="value"[^>]*>([^<]+)</text>', closings) == ["1", "1", "3"]
+
+
+def test_a_stored_recording_url_that_is_not_twilios_is_not_a_link(console_site, agent: FlaskClient) -> None:  # type: ignore[no-untyped-def]
+    call_id = handed_off_call(console_site)
+    now = console_site.clock()
+    good = "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 31 + "1/Recordings/RE" + "2" * 32
+    with console_site.service.database.session() as session:
+        session.add(Voicemail(call_id=call_id, recording_sid="RE" + "1" * 32, recording_url="javascript:alert(document.cookie)", duration_seconds=9, created_at=now))
+        session.add(Voicemail(call_id=call_id, recording_sid="RE" + "2" * 32, recording_url=good, duration_seconds=12, created_at=now))
+    page = agent.get("/agent/follow-ups").text
+    assert "javascript:" not in page and "not a Twilio recording" in page
+    assert f'<a href="{good}"' in page

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from datetime import date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -104,7 +105,7 @@ def test_shipped_incident_file_loads(tmp_path: Path) -> None:
         ("incidents: [{id: A, title: T, services: [x], status: broken}]", "incidents[0].status: 'broken' is not one of"),
         ("incidents: [{id: A, title: T, services: [x], eta: soon}]", "incidents[0].eta: 'soon' is not a time"),
         ("incidents: [{id: A, title: T, services: [x]}, {id: A, title: U, services: [y]}]", "'A' appears twice"),
-        ("incidents: {id: A}", "expected 'incidents:' followed by a list"),
+        ("incidents: {id: A}", "incidents: expected a list"),
         ("incidents: [\n  - broken", "invalid YAML"),
     ],
 )
@@ -205,6 +206,7 @@ class _FeedServer:
     def __init__(self) -> None:
         self.body: bytes = json.dumps(SUMMARY).encode()
         self.delay = 0.0
+        self.drip = 0.0
         self.requests = 0
         owner = self
 
@@ -212,6 +214,9 @@ class _FeedServer:
             def do_GET(self) -> None:  # noqa: N802
                 owner.requests += 1
                 time.sleep(owner.delay)
+                if owner.drip:
+                    self.drip_everything()
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -220,10 +225,22 @@ class _FeedServer:
                 except OSError:
                     pass
 
+            def drip_everything(self) -> None:
+                """Status line, headers and body one byte at a time: no single read ever times out."""
+                answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + owner.body
+                try:
+                    for byte in answer:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(owner.drip)
+                except OSError:
+                    pass
+
             def log_message(self, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v2/summary.json"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -233,6 +250,7 @@ def feed_server() -> Iterator[_FeedServer]:
     server = _FeedServer()
     yield server
     server.server.shutdown()
+    server.server.server_close()
 
 
 def test_feed_incidents_are_matched_and_a_failing_feed_keeps_the_last_good_data(tmp_path: Path, feed_server: _FeedServer) -> None:
@@ -255,6 +273,111 @@ def test_a_hanging_feed_never_delays_the_board(tmp_path: Path, feed_server: _Fee
         assert board.match("my outlook is slow")[0].incident.id == "INC-1042"
     assert time.monotonic() - started < 1.0
     assert feed_server.requests <= 2
+
+
+def _refresh_in_the_background(feed: StatuspageFeed, within: float) -> bool | None:
+    """What ``feed.refresh()`` returned, or None if it was still waiting after ``within`` seconds."""
+    result: list[bool] = []
+    thread = threading.Thread(target=lambda: result.append(feed.refresh()), daemon=True)
+    thread.start()
+    thread.join(within)
+    return result[0] if result else None
+
+
+def test_a_dripping_feed_is_cut_off_at_the_deadline_and_the_refresher_goes_on(tmp_path: Path, feed_server: _FeedServer) -> None:
+    clock = [0.0]
+    feed = StatuspageFeed(feed_server.url, timeout=1.0, cache_seconds=30, monotonic=lambda: clock[0])
+    assert feed.refresh()
+    feed_server.drip = 0.25
+    started = time.monotonic()
+    assert _refresh_in_the_background(feed, within=5) is False
+    assert time.monotonic() - started < 3
+    assert [i.id for i in feed.incidents()] == [i.id for i in parse_summary(SUMMARY)]
+    feed_server.drip = 0.0
+    clock[0] += 31
+    feed.incidents()
+    deadline = time.monotonic() + 5
+    while feed_server.requests < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert feed_server.requests == 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"incidents": [{"name": "Slack down", "components": 5}]},
+        {"incidents": [{"name": 7, "status": "identified"}]},
+        {"components": [{"name": "Slack", "status": "major_outage", "group": "no"}]},
+        {"incidents": {"name": "not a list"}},
+        [1, 2, 3],
+    ],
+)
+def test_a_wrong_typed_feed_keeps_the_last_good_data_and_the_cache(tmp_path: Path, feed_server: _FeedServer, body: object) -> None:
+    clock = [0.0]
+    feed = StatuspageFeed(feed_server.url, timeout=1.0, cache_seconds=30, monotonic=lambda: clock[0])
+    assert feed.refresh()
+    good = [i.id for i in feed.incidents()]
+    feed_server.body = json.dumps(body).encode()
+    clock[0] += 31
+    assert not feed.refresh()
+    for _ in range(5):
+        assert [i.id for i in feed.incidents()] == good
+    time.sleep(0.2)
+    assert feed_server.requests == 2
+
+
+def test_an_oversized_or_failing_feed_is_refused(feed_server: _FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from frontdoor.incidents import feed as feed_module
+
+    monkeypatch.setattr(feed_module, "MAX_FEED_BYTES", 1000)
+    feed_server.body = json.dumps({"incidents": [], "page": {"name": "x" * 2000}}).encode()
+    feed = StatuspageFeed(feed_server.url, timeout=1.0, cache_seconds=30)
+    assert not feed.refresh()
+    with pytest.raises(FeedError, match="larger than 1,000 bytes"):
+        feed_module.fetch(feed_server.url, 1.0, 1000)
+    with pytest.raises(FeedError, match="is not an http"):
+        feed_module.fetch("file:///etc/passwd", 1.0, 1000)
+
+
+def test_the_feed_follows_redirects_and_the_proxy_in_the_environment(feed_server: _FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from frontdoor.incidents import feed as feed_module
+
+    asked: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            asked.append(self.path)
+            if self.path.endswith("/old-summary.json"):
+                self.send_response(301)
+                self.send_header("Location", "http://status.example.com/api/v2/summary.json")
+                self.end_headers()
+                return
+            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(feed_server.url, timeout=5) as upstream:
+                body = upstream.read()
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy.server_address[1]}")
+        body = feed_module.fetch("http://status.example.com/old-summary.json", 2.0, 100_000)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert [i.id for i in parse_summary(json.loads(body))] == [i.id for i in parse_summary(SUMMARY)]
+    assert asked == ["http://status.example.com/old-summary.json", "http://status.example.com/api/v2/summary.json"]
+
+
+@pytest.mark.parametrize("name", ["i", "I", "a", "it", "IT", "All", "status"])
+def test_feed_components_named_like_everyday_words_never_match(name: str) -> None:
+    incidents = parse_summary({"components": [{"id": "c1", "name": name, "status": "major_outage"}, {"id": "c2", "name": "API", "status": "partial_outage"}]})
+    assert match_incidents("i can't print and it is all broken, the status light is off", incidents) == []
+    assert [m.incident.id for m in match_incidents("the api is down", incidents)] == ["feed-component-c2"]
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -298,3 +421,28 @@ def test_incident_command_mistakes_are_one_line_errors(cli_env: dict[str, str], 
     result = _cli(*args, env=cli_env)
     assert result.returncode in (1, 2)
     assert message in result.stderr and "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{id: A, title: T, services: [x], etaa: '14:30'}", "incidents[0].etaa: unknown key (did you mean 'eta'?)"),
+        ("{id: A, title: T, services: [x], workarond: Use the web app.}", "incidents[0].workarond: unknown key (did you mean 'workaround'?)"),
+        ("{id: A, title: T, services: [x], workaround: 5}", "incidents[0].workaround: expected text, got 5"),
+        ("{id: A, title: T, services: []}", "incidents[0].services: must not be empty"),
+        ("{id: A, title: '  ', services: [x]}", "incidents[0].title: must not be empty"),
+    ],
+)
+def test_typos_and_wrong_types_in_the_incident_file_name_the_file_and_key(tmp_path: Path, entry: str, message: str) -> None:
+    path = tmp_path / "incidents.yaml"
+    path.write_text(f"incidents:\n  - {entry}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_incident_file(path, ZoneInfo("UTC"), date(2026, 11, 22))
+    assert str(raised.value) == f"{path}: {message}"
+
+
+def test_a_typo_at_the_top_of_the_incident_file_is_named_too(tmp_path: Path) -> None:
+    path = tmp_path / "incidents.yaml"
+    path.write_text("incident:\n  - {id: A, title: T, services: [x]}\n")
+    with pytest.raises(ConfigError, match=r"incidents.yaml: incident: unknown key \(did you mean 'incidents'\?\)$"):
+        load_incident_file(path, ZoneInfo("UTC"), date(2026, 11, 22))

@@ -78,7 +78,7 @@ def test_answer_book_matches_all_word_groups_and_tolerates_split_words() -> None
 def test_answer_book_errors_name_file_and_entry(tmp_path: Path) -> None:
     path = tmp_path / "answers.yaml"
     path.write_text("answers:\n  - id: a\n    say: hello\n")
-    with pytest.raises(ConfigError, match=r"answers\[0\]\.when: expected a list of word lists"):
+    with pytest.raises(ConfigError, match=r"answers\[0\]\.when: required"):
         load_answer_book(path)
 
 
@@ -99,7 +99,7 @@ def test_directory_lookup_normalises_numbers(tmp_path: Path) -> None:
         ("employees:\n  - {name: Dana}\n", r"employees\[0\]\.number: required"),
         ("employees:\n  - {number: '+15551230001', name: Dana, vip: maybe}\n", r"employees\[0\]\.vip: expected true or false"),
         ("employees: [unclosed\n", "invalid YAML"),
-        ("employees: 5\n", "expected 'employees:' followed by a list"),
+        ("employees: 5\n", "employees: expected a list"),
     ],
 )
 def test_directory_errors(tmp_path: Path, content: str, message: str) -> None:
@@ -125,3 +125,20 @@ def test_only_a_real_yes_accepts_an_offer(text: str, expected: bool) -> None:
 )
 def test_says_something_separates_a_statement_from_filler(text: str, expected: bool) -> None:
     assert says_something(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("directory.yaml", "employees:\n  - {number: '+15551230001', name: Dana, departmnet: Finance}\n", "employees[0].departmnet: unknown key (did you mean 'department'?)"),
+        ("directory.yaml", "employes:\n  - {number: '+15551230001', name: Dana}\n", "employes: unknown key (did you mean 'employees'?)"),
+        ("answers.yaml", "answers:\n  - {id: a, when: [[vpn]], say: Use the app., sya: x}\n", "answers[0].sya: unknown key (did you mean 'say'?)"),
+        ("answers.yaml", "answers:\n  - {id: a, when: [[]], say: Use the app.}\n", "answers[0].when[0]: must not be empty"),
+    ],
+)
+def test_unknown_keys_in_the_directory_and_answers_name_the_file_and_key(tmp_path: Path, name: str, content: str, message: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(ConfigError) as raised:
+        (load_directory if name == "directory.yaml" else load_answer_book)(path)
+    assert str(raised.value) == f"{path}: {message}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -117,3 +119,95 @@ def test_cli_reports_bad_config_in_one_line_with_exit_status_2(tmp_path: Path) -
     assert result.returncode == 2
     assert result.stderr.strip() == f"frontdoor: error: {path}: unknown key 'conversation.budget'"
     assert "Traceback" not in result.stderr
+
+
+# --- ranges (issue 13, item 5: these were all accepted)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[handoff]\nfrustration_threshold = 0\n", "'handoff.frustration_threshold': must be greater than 0, got 0"),
+        ("[handoff]\nurgency_threshold = -1\n", "'handoff.urgency_threshold': must be greater than 0, got -1"),
+        ("[notifications]\nretry_attempts = 0\n", "'notifications.retry_attempts': must be at least 1, got 0"),
+        ('[handoff]\nwhisper_accept_digit = "abc"\n', "'handoff.whisper_accept_digit': expected one key, 0-9, * or #, got 'abc'"),
+        ("[twilio]\ndial_timeout_seconds = -5\n", "'twilio.dial_timeout_seconds': must be at least 5, got -5"),
+        ("[twilio]\ndial_timeout_seconds = 600\n", "'twilio.dial_timeout_seconds': must be at most 120, got 600"),
+        ("[conversation]\nlow_confidence = 2\n", "'conversation.low_confidence': must be at most 1, got 2"),
+        ("[notifications]\nsmtp_port = 0\n", "'notifications.smtp_port': must be at least 1, got 0"),
+        ("[incidents]\nfeed_timeout_seconds = 0\n", "'incidents.feed_timeout_seconds': must be greater than 0, got 0"),
+        ("[incidents]\nfeed_timeout_seconds = nan\n", "'incidents.feed_timeout_seconds': expected a finite number"),
+        ('[twilio]\npublic_url = "javascript:alert(1)"\n', "'twilio.public_url': expected an http:// or https:// address"),
+        ("[handoff]\nagents = [\"+15550001111\", 3]\n", "'handoff.agents[1]': expected text, got 3"),
+        ("[notifications]\nretry_attempts = 2.5\n", "'notifications.retry_attempts': expected a whole number, got 2.5"),
+        ("[conversation]\nlow_confidance = 0.3\n", "unknown key 'conversation.low_confidance' (did you mean 'low_confidence'?)"),
+        ('[general]\norganisation = ""\n', "'general.organisation': must not be empty"),
+    ],
+)
+def test_out_of_range_settings_name_the_file_and_key(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert str(caught.value).startswith(f"{path}: {message}")
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("FRONTDOOR_HANDOFF_HUMAN_REQUEST_THRESHOLD", "0", "'handoff.human_request_threshold': must be greater than 0"),
+        ("FRONTDOOR_NOTIFICATIONS_RETRY_ATTEMPTS", "0", "'notifications.retry_attempts': must be at least 1"),
+        ("FRONTDOOR_HANDOFF_WHISPER_ACCEPT_DIGIT", "abc", "'handoff.whisper_accept_digit': expected one key"),
+        ("FRONTDOOR_TWILIO_DIAL_TIMEOUT_SECONDS", "-5", "'twilio.dial_timeout_seconds': must be at least 5"),
+        ("FRONTDOOR_CONVERSATION_LOW_CONFIDENCE", "2", "'conversation.low_confidence': must be at most 1"),
+        ("FRONTDOOR_PUBLIC_URL", "ftp://frontdoor.example.com", "'twilio.public_url': expected an http:// or https:// address"),
+    ],
+)
+def test_out_of_range_environment_values_name_the_variable(variable: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=f"^environment variable {variable}: {re.escape(message)}"):
+        load_settings(environ={variable: value})
+
+
+def test_every_allowed_keypad_key_and_the_bounds_themselves_are_accepted() -> None:
+    for key in [*"0123456789*#", ""]:
+        assert load_settings(environ={"FRONTDOOR_HANDOFF_WHISPER_ACCEPT_DIGIT": key}).handoff.whisper_accept_digit == key
+    edges = load_settings(environ={"FRONTDOOR_TWILIO_DIAL_TIMEOUT_SECONDS": "5", "FRONTDOOR_CONVERSATION_LOW_CONFIDENCE": "1",
+                                   "FRONTDOOR_NOTIFICATIONS_RETRY_ATTEMPTS": "1", "FRONTDOOR_HANDOFF_URGENCY_THRESHOLD": "0.01"})
+    assert (edges.twilio.dial_timeout_seconds, edges.conversation.low_confidence, edges.notifications.retry_attempts) == (5, 1.0, 1)
+
+
+def test_unknown_frontdoor_variables_are_warned_about_with_the_likely_name(caplog: pytest.LogCaptureFixture) -> None:
+    environ = {"FRONTDOOR_DATABSE_URL": "postgresql://db/x", "FRONTDOOR_BANANA": "1", "FRONTDOOR_CONFIG": "", "FRONTDOOR_TEST_POSTGRES_URL": "x",
+               "FRONTDOOR_PUBLIC_URL": "https://frontdoor.example.com", "HOME": "/root"}
+    with caplog.at_level("WARNING", logger="frontdoor.settings"):
+        settings = load_settings(environ=environ)
+    assert settings.database.url == ""
+    assert [record.getMessage() for record in caplog.records] == [
+        "environment variable FRONTDOOR_BANANA is not a frontdoor setting and is ignored",
+        "environment variable FRONTDOOR_DATABSE_URL is not a frontdoor setting and is ignored (did you mean FRONTDOOR_DATABASE_URL?)",
+    ]
+
+
+def test_the_cli_warns_about_a_misspelt_variable_in_one_line_and_goes_on(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("FRONTDOOR_", "TWILIO_"))}
+    env.update(FRONTDOOR_DATABSE_URL="postgresql://db/frontdoor", FRONTDOOR_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
+    result = subprocess.run(
+        [sys.executable, "-m", "frontdoor.cli", "assess", "--jsonl", "-"], input='{"id": "a", "turns": ["agent"]}\n',
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "WARNING frontdoor.settings: environment variable FRONTDOOR_DATABSE_URL is not a frontdoor setting and is ignored"
+        " (did you mean FRONTDOOR_DATABASE_URL?)"
+    ]
+
+
+def test_a_range_error_from_the_cli_is_one_line_without_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[handoff]\nfrustration_threshold = -1\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "frontdoor.cli", "assess", "--jsonl", "-", "--config", str(path)], input="", capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"frontdoor: error: {path}: 'handoff.frustration_threshold': must be greater than 0, got -1\n"

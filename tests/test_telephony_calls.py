@@ -213,6 +213,18 @@ def test_when_no_agent_answers_the_caller_can_leave_a_voicemail(phone) -> None: 
     assert line.row(CallRecord, call).outcome == "voicemail"
 
 
+@pytest.mark.parametrize("url", ["javascript:alert(document.cookie)", "https://evil.example.com/2010-04-01/Accounts/AC1/Recordings/RE1", "data:text/html,hi"])
+def test_a_voicemail_url_that_is_not_twilios_is_never_stored(phone, url: str) -> None:  # type: ignore[no-untyped-def]
+    line = phone({AGENT_1: Agent("busy")})
+    call = line.call()
+    call.say("let me talk to someone")
+    call.press("1")
+    call.leave_message(seconds=21, url=url)
+    assert call.ended and "couldn't keep that message" in call.heard[-1] and "call you back" in call.heard[-1]
+    assert line.count(Voicemail) == 0
+    assert line.row(CallbackRequest, call).phone_number == DANA
+
+
 def test_when_no_agent_answers_the_caller_can_ask_for_a_callback(phone) -> None:  # type: ignore[no-untyped-def]
     line = phone({AGENT_1: Agent("failed"), AGENT_2: Agent("no-answer")})
     call = line.call()

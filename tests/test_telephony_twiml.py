@@ -12,6 +12,7 @@ from frontdoor.errors import ConfigError
 from frontdoor.telephony import twiml
 from frontdoor.telephony.destinations import Destination, parse_destination, parse_destinations
 from frontdoor.telephony.security import RejectedRequest, check_signature, read_params, requested_url
+from frontdoor.schemas import twilio_recording_sid
 from frontdoor.settings import TwilioSettings
 
 CALL_SID = "CA" + "ab" * 16
@@ -254,3 +255,41 @@ def test_the_configured_voice_speaks_and_slows_down_for_distress() -> None:
     slow = parse(twiml.listen(decision(speaking_rate=0.85), polly)).find(".//Say")
     assert calm is not None and calm.get("voice") == "Polly.Joanna"
     assert slow is not None and slow.get("voice") == "Polly.Joanna" and slow.find("prosody").get("rate") == "85%"  # type: ignore[union-attr]
+
+
+SID = "RE" + "a1" * 16
+ACCOUNT = "AC" + "b2" * 16
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{SID}",
+        f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{SID}.mp3",
+        f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{SID}.wav",
+        f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls/CA{'c3' * 16}/Recordings/{SID}",
+        f"https://api.dublin.ie1.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{SID}",
+    ],
+)
+def test_twilios_documented_recording_urls_are_accepted(url: str) -> None:
+    assert twilio_recording_sid(url) == SID
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        f"http://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{SID}",
+        f"https://api.twilio.com.evil.example/2010-04-01/Accounts/{ACCOUNT}/Recordings/{SID}",
+        f"https://evil.example/api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{SID}",
+        f"https://user@api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{SID}",
+        f"https://api.twilio.com:8443/2010-04-01/Accounts/{ACCOUNT}/Recordings/{SID}",
+        f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{SID}?redirect=https://evil.example",
+        f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{SID}.html",
+        f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/../../evil",
+        "https://[::1/",
+        "",
+    ],
+)
+def test_anything_else_is_not_a_recording(url: str) -> None:
+    assert twilio_recording_sid(url) is None

@@ -299,10 +299,11 @@ class SimulatedCall:
             self.waiting = None
             self.execute(waiting.rest, waiting.document_url)
 
-    def leave_message(self, seconds: int = 14) -> str:
+    def leave_message(self, seconds: int = 14, url: str | None = None) -> str:
+        """Record a message; ``url`` stands in for the recording URL Twilio would send (to test what is done with others)."""
         waiting = self._require("record")
         sid = new_sid("RE")
-        url = f"https://api.twilio.com/{API_VERSION}/Accounts/{ACCOUNT_SID}/Recordings/{sid}"
+        url = url or f"https://api.twilio.com/{API_VERSION}/Accounts/{ACCOUNT_SID}/Recordings/{sid}"
         extra = {"RecordingUrl": url, "RecordingSid": sid, "RecordingDuration": str(seconds), "Digits": "#"}
         if seconds == 0:
             extra = {"Digits": "hangup"}

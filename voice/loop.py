@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Iterator
 
 from frontdoor.conversation.model import Action, CallerTurn, Decision
+from frontdoor.handoff.redaction import redact
 from frontdoor.settings import Settings
 from frontdoor.voice import prosody
 from frontdoor.voice.desk_handoff import hand_over
@@ -182,7 +183,7 @@ class DeskCall:
             return CallerTurn()
         if isinstance(event, Utterance):
             text, confidence = self.reread_if_doubtful(event, decision)
-            self.show("you", text)
+            self.show("you", redact(text))
             return CallerTurn(text=text, confidence=confidence, audio=prosody.measure(event.samples, event.words))
         return None
 

@@ -92,7 +92,7 @@ class ConversationEngine:
         """Something broke while handling ``turn``: record what was heard, apologise, hand off (reason ``failure``)."""
         if turn is not None:
             index = len(state.turns)
-            heard = HeardTurn(index, redact(clean_text(turn.text)), turn.confidence, turn.digits.strip(), turn.silent, False, turn.audio)
+            heard = HeardTurn(index, redact(clean_text(turn.text)), turn.confidence, redact(turn.digits.strip()), turn.silent, False, turn.audio)
             totals = state.assessments[-1].totals if state.assessments else Scores()
             state = replace(state, turns=(*state.turns, heard), assessments=(*state.assessments, Assessment(index, Scores(), totals)))
         return self._handoff(replace(state, status="open"), "failure", now, ())
@@ -104,7 +104,7 @@ class ConversationEngine:
         redacted = redact(clean_text(turn.text))
         text = " ".join(words(redacted))
         misunderstood = not turn.silent and turn.confidence is not None and turn.confidence < self.rules.low_confidence
-        heard = HeardTurn(index, redacted, turn.confidence, turn.digits.strip(), turn.silent, misunderstood, turn.audio)
+        heard = HeardTurn(index, redacted, turn.confidence, redact(turn.digits.strip()), turn.silent, misunderstood, turn.audio)
         matches = self.board.match(text) if text else []
         in_effect = next((m.incident for m in matches if m.incident.in_effect(now)), None)
         upcoming = next((m.incident for m in matches if not m.incident.in_effect(now)), None)

@@ -8,10 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from frontdoor.errors import ConfigError
+from frontdoor.incidents.model import Incident
+from frontdoor.schemas import IncidentEntry, IncidentFile, check
 from frontdoor.yamlfile import read_yaml
-from frontdoor.incidents.model import IMPACTS, STATUSES, Incident
-
-KNOWN_KEYS = frozenset({"id", "title", "services", "status", "impact", "started", "eta", "workaround"})
 
 
 def load_incident_file(path: Path, zone: ZoneInfo, today: date) -> list[Incident]:
@@ -19,46 +18,27 @@ def load_incident_file(path: Path, zone: ZoneInfo, today: date) -> list[Incident
     data = read_yaml(path, "incident file")
     if data is None:
         return []
-    if not isinstance(data, dict) or not isinstance(data.get("incidents", []), list):
+    if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected 'incidents:' followed by a list")
     incidents: list[Incident] = []
-    for index, entry in enumerate(data.get("incidents") or []):
-        incident = parse_incident(entry, f"{path}: incidents[{index}]", zone, today)
+    for index, entry in enumerate(check(IncidentFile, data, str(path)).incidents or []):
+        incident = _incident_from(entry, f"{path}: incidents[{index}]", zone, today)
         if any(existing.id == incident.id for existing in incidents):
             raise ConfigError(f"{path}: incidents[{index}].id: {incident.id!r} appears twice")
         incidents.append(incident)
     return incidents
 
 
-def parse_incident(entry: Any, where: str, zone: ZoneInfo, today: date) -> Incident:
-    if not isinstance(entry, dict):
-        raise ConfigError(f"{where}: expected a mapping with id, title and services")
-    for key in ("id", "title"):
-        if not isinstance(entry.get(key), (str, int)) or not str(entry[key]).strip():
-            raise ConfigError(f"{where}.{key}: required")
-    services = entry.get("services")
-    if isinstance(services, str):
-        services = [services]
-    if not isinstance(services, list) or not services or not all(isinstance(s, str) and s.strip() for s in services):
-        raise ConfigError(f"{where}.services: expected a list of service names, e.g. [email, outlook]")
-    status = str(entry.get("status", "investigating")).lower()
-    if status not in STATUSES:
-        raise ConfigError(f"{where}.status: {status!r} is not one of {', '.join(STATUSES)}")
-    impact = str(entry.get("impact", "minor")).lower()
-    if impact not in IMPACTS:
-        raise ConfigError(f"{where}.impact: {impact!r} is not one of {', '.join(IMPACTS)}")
-    workaround = entry.get("workaround")
-    if workaround is not None and not isinstance(workaround, str):
-        raise ConfigError(f"{where}.workaround: expected text")
+def _incident_from(entry: IncidentEntry, where: str, zone: ZoneInfo, today: date) -> Incident:
     return Incident(
-        id=str(entry["id"]).strip(),
-        title=str(entry["title"]).strip(),
-        services=tuple(s.strip() for s in services),
-        status=status,
-        impact=impact,
-        started=parse_moment(entry.get("started"), f"{where}.started", zone, today),
-        eta=parse_moment(entry.get("eta"), f"{where}.eta", zone, today),
-        workaround=workaround.strip() if workaround else None,
+        id=entry.id,
+        title=entry.title,
+        services=tuple(entry.services),
+        status=entry.status,
+        impact=entry.impact,
+        started=parse_moment(entry.started, f"{where}.started", zone, today),
+        eta=parse_moment(entry.eta, f"{where}.eta", zone, today),
+        workaround=entry.workaround.strip() if entry.workaround else None,
         source="file",
     )
 

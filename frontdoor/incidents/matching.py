@@ -30,6 +30,17 @@ COMMON_SERVICES = (
 )
 
 
+_TOO_COMMON = frozenset(
+    "i a an it its is in on at to of and or the my me we us you he she they them this that these those be am are was "
+    "were been do does did done can could will would should may might must have has had get got go going not no yes so "
+    "but if then than up down out off over all any some one two new now just like with for from by as about into what "
+    "when where who why how which there here again still also very really please thanks hi hello ok okay help need want "
+    "work working use using see say said know think make try time day today way thing things something anything "
+    "nothing back call other slow issue issues problem problems status page service services system systems".split()
+)
+"""Everyday words that a service name must not be, or "i can't print" would match a component called "I"."""
+
+
 @dataclass(frozen=True)
 class IncidentMatch:
     incident: Incident
@@ -40,6 +51,12 @@ class IncidentMatch:
 def compact(text: str) -> str:
     """A name as matched: lower case, letters and digits only ("Wi-Fi" -> "wifi", "One Drive" -> "onedrive")."""
     return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def matchable(name: str) -> bool:
+    """Whether callers can name a service by ``name``: more than one letter, and not an everyday word ("it", "a")."""
+    key = compact(name)
+    return len(key) > 1 and key not in _TOO_COMMON
 
 
 def spoken_forms(text: str) -> set[str]:
@@ -61,7 +78,7 @@ def match_incidents(text: str, incidents: Iterable[Incident]) -> list[IncidentMa
     for incident in incidents:
         if not incident.active:
             continue
-        matched = tuple(name for name in incident.services if compact(name) and compact(name) in forms)
+        matched = tuple(name for name in incident.services if matchable(name) and compact(name) in forms)
         if matched:
             found.append(IncidentMatch(incident, matched))
     return sorted(found, key=lambda m: (-len(m.matched), -m.incident.severity))
