@@ -102,17 +102,22 @@ class ModelDetector:
         return Evidence(evidence.signal, evidence.kind, what, evidence.weight, evidence.turn, evidence.probability, moved, sounds_like)
 
     def _read(self, text: str, tokens: Sequence[str]) -> _Read:
-        """The whole turn; for a long turn also its last words, where a request for a person tends to come."""
-        texts = [text]
+        """The whole turn and, for a long one, its halves and its last words: two things said in one breath are each heard in full.
+
+        A request for a person is read in the last words only (where it tends to come), since a part of the
+        turn alone can drop the words that take it back ("my boss said to ask for a person, but you can do it").
+        """
         spoken = text.split()
+        texts = [text]
         if len(spoken) > self.config.model.window_words:
-            texts.append(" ".join(spoken[-self.config.model.window_words :]))
+            middle = len(spoken) // 2
+            texts += [" ".join(spoken[:middle]), " ".join(spoken[middle:]), " ".join(spoken[-self.config.model.window_words :])]
         readings = self.model.read_many(texts)
         probability = {}
         source = {}
         for signal in SIGNALS:
-            # The tail only raises a request for a person: other signals need the whole turn's context ("not urgent").
-            best = max(range(len(readings)) if signal == "human_request" else range(1), key=lambda i: readings[i].signals[signal])
+            pool = (0, 3) if signal == "human_request" else range(3)
+            best = max((i for i in pool if i < len(readings)), key=lambda i: readings[i].signals[signal])
             probability[signal] = readings[best].signals[signal]
             source[signal] = texts[best]
         return _Read(readings[0], probability, source)
