@@ -20,9 +20,18 @@ class Answer:
 
 
 def spoken_forms(text: str) -> set[str]:
-    """Each word, plus each pair of neighbours written together ("out look" -> "outlook", "wi fi" -> "wifi")."""
+    """Each word and its stems ("adding" -> "add"), plus each pair of neighbours written together ("out look" -> "outlook")."""
     tokens = words(text)
-    return set(tokens) | {a + b for a, b in zip(tokens, tokens[1:])}
+    return set(tokens) | {stem for t in tokens for stem in _stems(t)} | {a + b for a, b in zip(tokens, tokens[1:])}
+
+
+def _stems(word: str) -> set[str]:
+    """"adding" -> add, "setting" -> sett and set, "installed" -> install."""
+    for suffix in ("ing", "ed"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            stem = word[: -len(suffix)]
+            return {stem, stem[:-1]} if stem[-1] == stem[-2] else {stem}
+    return set()
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,11 @@ def utcnow() -> datetime:
 
 def build_engine(settings: Settings, board: IncidentBoard) -> ConversationEngine:
     """The conversation engine configured from settings (the trained model, answers, thresholds)."""
+    detector = load_detector(settings)
     return ConversationEngine(
         board=board,
         answers=load_answer_book(settings.answers_file),
-        detector=load_detector(settings),
+        detector=detector,
         thresholds=PolicyThresholds(
             human_request=settings.handoff.human_request_threshold,
             security=settings.handoff.security_threshold,
@@ -72,6 +73,7 @@ def build_engine(settings: Settings, board: IncidentBoard) -> ConversationEngine
         organisation=settings.general.organisation,
         distress_speaking_rate=settings.handoff.distress_speaking_rate,
         timezone=ZoneInfo(settings.general.timezone),
+        frustration_floor=detector.config.model.floor.frustration,
     )
 
 

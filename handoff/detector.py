@@ -1,16 +1,17 @@
 """The handoff detector: the trained model's reading of each turn, plus what is known about the call.
 
 Per turn, the model (``understanding.model``) gives each signal's probability; above a floor it
-becomes evidence (``config/detector.yaml``). The last words of a long turn are also read on their
-own, so a request at the end of a long description counts in full. Call features add evidence of their own: the caller
-repeating themselves, silence, low recogniser confidence, re-prompts, repeat calls, VIP callers, a
-matched major incident, prosody. Each signal's running total decays from turn to turn. One rule does
-not wait for the model: a turn made only of person words ("agent agent", "a real person please") is
-a request for a person.
+becomes evidence (``config/detector.yaml``). A long turn's halves are read too (two things said in
+one breath), and its last words for a request for a person. Call features add evidence of their
+own: the caller repeating themselves, silence, low recogniser confidence, re-prompts, repeat calls,
+VIP callers, a matched major incident, prosody. Each signal's running total decays from turn to turn. One rule does
+not wait for the model: a turn, or a part of it between punctuation marks, made only of person words
+("agent agent", "a real person please", "that didn't work. agent") is a request for a person.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from statistics import fmean
 from typing import Sequence
@@ -55,8 +56,9 @@ class ModelDetector:
         evidence: list[Evidence] = []
         if read is not None:
             evidence.extend(self._model_evidence(read, turn.index))
-            if self._only_person_words(tokens):
-                evidence.append(Evidence("human_request", "person_words", f'"{turn.text}"', 1.0, turn.index))
+            asked = next((part for part in _clauses(turn.text) if self._only_person_words(turn_words(part))), None)
+            if asked is not None:
+                evidence.append(Evidence("human_request", "person_words", f'"{asked}"', 1.0, turn.index))
         evidence.extend(self._call_features(turn, tokens, earlier, previous, context, read))
         scores = Scores(**{s: sum(e.weight for e in evidence if e.signal == s) for s in SIGNALS})
         before = previous[-1].totals if previous else Scores()
@@ -70,7 +72,7 @@ class ModelDetector:
             security=scores.security > 0,
             distress=read is not None and read.reading.signals["distress"] >= DISTRESS_PROBABILITY,
             topics=tuple(sorted(self._content(tokens)))[:8],
-            act=read.reading.act if read is not None else "unclear",
+            act=read.reading.act if read is not None else ("unclear" if not turn.silent else ""),
             act_probability=read.reading.acts[read.reading.act] if read is not None else 0.0,
             probabilities=probabilities,
         )
@@ -182,8 +184,8 @@ class ModelDetector:
         ]
         if not repeated:
             return []
-        insisting = context.reprompts or context.offered_person
-        weight = rule.after_reprompt if insisting else rule.weight * min(len(repeated), 2)
+        # Restating the problem instead of taking the person offered counts in full; answering a re-prompt as asked does not.
+        weight = rule.after_reprompt if context.offered_person else rule.weight * min(len(repeated), 2)
         turns = ", ".join(str(i + 1) for i in repeated)
         return [Evidence("frustration", "repetition", f'"{text}" repeats turn {turns}', weight, index)]
 
@@ -208,6 +210,15 @@ class ModelDetector:
             what = f"speaking {audio.words_per_second / fmean(rate):.2f}x faster than earlier"
             found.append(Evidence("urgency", "prosody", what, p.rate_weight, turn.index))
         return found
+
+
+_CLAUSE = re.compile(r"[.,;:!?]+")
+
+
+def _clauses(text: str) -> list[str]:
+    """The turn, and each part of it between punctuation marks ("that didn't work. agent please")."""
+    parts = [part.strip() for part in _CLAUSE.split(text) if part.strip()]
+    return [text, *parts] if len(parts) > 1 else [text]
 
 
 def _stem(token: str) -> str:

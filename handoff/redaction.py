@@ -52,6 +52,8 @@ _SECRET_IDS = frozenset("tax".split())
 _REACH_ME = frozenset("text txt sms message email".split())
 """``text me at`` a number: a phone number, not a code."""
 
+CARD_DIGITS = 12
+"""A run this long is a card or account number even when followed by a noun."""
 _SECRET_NOUNS = frozenset("password passwords passphrase passcode pw pwd pin".split())
 _TWO_WORD_NOUNS = {("pass", "word"), ("pass", "phrase"), ("pass", "code")}
 _CODE_NOUNS = frozenset("code iban".split())
@@ -251,6 +253,8 @@ def _secret_numbers(words: list[_Word]) -> list[tuple[int, int]]:
     claimed: set[int] = set()
     secret: list[tuple[int, int]] = []
     for run in runs:
+        if run.digits < CARD_DIGITS and _counts_something(words, run.last + 1):
+            continue  # "the bank by five or 400 people don't get paid": a count, whatever is said nearby
         kind = None
         for index in range(run.first - 1, max(-1, run.first - 1 - _LOOK_BACK), -1):
             if index in in_run or index in claimed:

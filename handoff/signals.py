@@ -96,7 +96,8 @@ class Assessment:
     security: bool = False
     distress: bool = False
     topics: tuple[str, ...] = field(default=())
-    act: str = "unclear"
+    act: str = ""
+    """The dialogue act the model read ("" when no model read the turn, as after a failure)."""
     act_probability: float = 0.0
     probabilities: Scores = field(default_factory=Scores)
     """The model's probability of each signal in this turn (before call features)."""

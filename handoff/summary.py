@@ -32,15 +32,21 @@ REASON_LABELS = {
 SECURITY_LABEL = "Security emergency"
 
 _ISSUE_ACTS = ("report_problem", "request_service", "ask_how_to", "ask_status", "inform")
+_NOT_ISSUE_ACTS = ("bot_check", "greeting", "yes", "no", "goodbye", "unclear")
+_QUESTIONS = ("ask_how_to", "ask_status")
+_FILLERS = ("hi", "hello", "hey", "so", "um", "uh", "erm", "yeah", "yes", "okay", "ok", "well", "right", "oh")
 _NOT_AN_ISSUE = frozenset(
     "agent person human representative operator someone somebody real live please a an the to talk speak with get me "
-    "i want need can could you let yes no yeah hi hello hey okay ok um uh just now".split()
+    "i want need can could you let yes no yeah hi hello hey okay ok um uh just now is there it this that my on of for in at "
+    "from about be am are was have has do does up so and or but one any some your our there's it's i'm".split()
 )
 _DEADLINE = re.compile(
     r"\b(?:(?:by|before|until|due|at)\s+(?:\d{1,2}(?::\d\d)?\s*(?:am|pm|o'clock)?|one|two|three|four|five|six|seven|eight|nine|ten|"
     r"eleven|twelve|noon|midday|midnight|tonight|today|tomorrow|lunch|end of (?:the )?day|close of business|the end of the day)"
-    r"|in\s+(?:\d+|a|an|one|two|three|five|ten|fifteen|twenty|thirty)\s+(?:minutes?|mins?|hours?)"
-    r"|(?:right )?now|this (?:morning|afternoon|evening)|today|tonight)\b",
+    r"(?:\s*(?:am|pm|today|tonight|tomorrow))?"
+    r"|(?:by|before|until|due|at)\s+the\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)\s+\w+"
+    r"|in\s+(?:the\s+next\s+)?(?:\d+|a|an|one|two|three|five|ten|fifteen|twenty|thirty)\s+(?:minutes?|mins?|hours?)"
+    r"|this (?:morning|afternoon|evening)|today|tonight)\b",
     re.IGNORECASE,
 )
 _SCALE = re.compile(
@@ -139,8 +145,10 @@ class WarmTransferSummary:
             sentences.append("No details yet.")
         if self.system and self.system.lower() not in self.issue.lower():
             sentences.append(f"System: {self.system}.")
-        if self.deadline or self.impact:
-            sentences.append(_sentence("Impact: " + _clip(self.impact or self.deadline or "", 10)))
+        if self.impact:
+            sentences.append(_sentence("Impact: " + _clip(self.impact, 10)))
+        if self.deadline and not (self.impact and self.deadline in self.impact):
+            sentences.append(f"Deadline: {self.deadline}.")
         if self.tried:
             sentences.append(_sentence("Tried: " + _clip(self.tried[0], 8)))
         if self.incident is not None:
@@ -255,7 +263,9 @@ def build_summary(
         system=system,
         impact=_impact(impact, scale, issue),
         deadline=deadline,
-        tried=tuple(dict.fromkeys(m.group(0).strip() for turn in caller_turns for m in _TRIED.finditer(turn))),
+        tried=tuple(dict.fromkeys(
+            m.group(0).strip() for turn, a in readings if a is None or a.act not in _QUESTIONS for m in _TRIED.finditer(turn)
+        )),
         caller_state=_caller_state(assessments, distress),
         why=_why(reason, ranked, security),
     )
@@ -263,16 +273,19 @@ def build_summary(
 
 
 def describe_issue(caller_turns: Sequence[str], acts: Sequence[str]) -> str:
-    """The issue in one sentence: the caller's most informative words, from the turn that says most about the problem."""
+    """The issue in one sentence: the caller's most informative words, from the turn that says most about the problem.
+
+    Turns that describe, ask or inform come first (a request for a person or a bot check never counts),
+    and what the caller already tried only when nothing else was said.
+    """
     candidates = [
-        (act in _ISSUE_ACTS, act == "report_problem", len(_content_words(turn)), -index, turn.strip())
+        (act in _ISSUE_ACTS, not _TRIED.search(turn), act == "report_problem", len(_content_words(turn)), -index, turn.strip())
         for index, (turn, act) in enumerate(zip(caller_turns, acts))
-        if len(_content_words(turn)) >= 2
+        if act not in _NOT_ISSUE_ACTS and len(_content_words(turn)) >= 2
     ]
     if not candidates:
         return ""
-    best = max(candidates)[-1]
-    return f'"{_clip(best, ISSUE_WORD_LIMIT)}"'
+    return f'"{_clip(_without_fillers(max(candidates)[-1]), ISSUE_WORD_LIMIT)}"'
 
 
 def _most(readings: Sequence[tuple[str, Assessment | None]], signal: str) -> str | None:
@@ -281,8 +294,8 @@ def _most(readings: Sequence[tuple[str, Assessment | None]], signal: str) -> str
 
 
 def _impact(urgent_turn: str | None, scale: str | None, issue: str) -> str | None:
-    if urgent_turn and f'"{_clip(urgent_turn, ISSUE_WORD_LIMIT)}"' != issue:
-        return _clip(urgent_turn, QUOTE_WORD_LIMIT)
+    if urgent_turn and _without_fillers(urgent_turn) not in issue:
+        return _clip(_without_fillers(urgent_turn), QUOTE_WORD_LIMIT)
     return scale
 
 
@@ -329,6 +342,14 @@ def _do_not_ask(caller: CallerCard, issue: str, incident: IncidentNote | None, f
         if key != "problem":
             items.append(f"{key} ({value})")
     return tuple(items)
+
+
+def _without_fillers(text: str) -> str:
+    """``text`` without the "hi so um" it opens with."""
+    words = text.split()
+    while len(words) > 2 and words[0].lower().strip(",.") in _FILLERS:
+        words = words[1:]
+    return " ".join(words)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -44,7 +44,8 @@ def facts(
     base = TurnFacts(
         state=state, heard=heard, text=text, pending=pending, assessment=Assessment(index, Scores(), Scores(), act=act),
         verdict=verdict, act=act, act_sure=sure, incident=None, incident_text="", incident_headline="", upcoming=None,
-        upcoming_text="", answer=None, service=None, problem=False, first_topic=False, rules=ConversationSettings(),
+        upcoming_text="", answer=None, service=None, problem=False, first_topic=False, follow_up=False, frustration_floor=0.45,
+        rules=ConversationSettings(),
         organisation="IT service desk", now=NOW,
     )
     return replace(base, **fields)  # type: ignore[arg-type]
@@ -124,7 +125,9 @@ def test_text_me_twice_is_not_a_second_subscription() -> None:
 def test_call_me_later_books_a_callback_and_says_when() -> None:
     step = policies.call_me_later(facts("call me back after lunch i'm in a meeting", act="call_me_later"))
     assert step is not None and isinstance(step.effects[0], BookCallback) and step.effects[0].phone_number == DANA.number
-    assert "within the hour" in step.say and step.kind == "say" and not step.helped
+    assert "after lunch, as you asked" in step.say and step.kind == "say" and not step.helped and step.fact == ("callback", "after lunch")
+    soon = policies.call_me_later(facts("can someone call me back", act="call_me_later"))
+    assert soon is not None and "within the hour" in soon.say
     nobody = policies.call_me_later(facts("call me back later", act="call_me_later", caller=CallerCard(None, None, None)))
     assert nobody is not None and not nobody.effects and nobody.asking == "offer_person"
 

@@ -41,13 +41,15 @@ def test_summary_holds_everything_the_agent_needs() -> None:
     assert any("INC-1042" in item for item in summary.do_not_ask)
 
 
-def test_whisper_puts_the_most_important_first_within_sixty_words() -> None:
+def test_whisper_puts_the_most_important_first_within_forty_words_and_no_filler() -> None:
     whisper = _summary().whisper()
     assert whisper.startswith("Frustrated caller: Dana Whitfield, Finance.")
-    assert len(whisper.split()) <= 60
-    assert "INC-1042" in whisper
+    assert len(whisper.split()) <= 40
+    assert "INC-1042" in whisper and "payroll closes at noon" in whisper
+    for filler in ("Not stated", "in their words", "On the line"):
+        assert filler not in whisper
     long = _summary(caller_turns=["word " * 80], evidence=(Evidence("frustration", "wording", '"' + "very " * 40 + '"', 1, 0),))
-    assert len(long.whisper().split()) <= 60 and long.whisper().startswith("Frustrated caller")
+    assert len(long.whisper().split()) <= 40 and long.whisper().startswith("Frustrated caller")
 
 
 def test_whisper_flags_vip_security_and_distress() -> None:
@@ -60,9 +62,11 @@ def test_whisper_flags_vip_security_and_distress() -> None:
 
 
 def test_unknown_caller_and_no_stated_issue() -> None:
-    summary = _summary(caller=CallerCard("+15559990000", None, None), caller_turns=["agent please"], reason="human_request", evidence=(), known_facts={})
-    assert summary.whisper().startswith("Asked for a person: Unknown caller, calling from +15559990000.")
-    assert "Not stated" in summary.issue
+    summary = _summary(caller=CallerCard("+15559990000", None, None), caller_turns=["agent please"], reason="human_request", evidence=(),
+                       known_facts={}, assessments=[], incident=None)
+    whisper = summary.whisper()
+    assert whisper == "Asked for a person: Unknown caller, calling from +15559990000. No details yet."
+    assert summary.issue == "" and ("Issue (in their words)", "not stated") in summary.fields()
 
 
 def test_round_trip_through_json_and_markdown() -> None:

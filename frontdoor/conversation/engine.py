@@ -26,7 +26,7 @@ from frontdoor.handoff.policy import HandoffVerdict, PolicyThresholds, acknowled
 from frontdoor.handoff.redaction import redact
 from frontdoor.handoff.signals import Assessment, CallerContext, Detector, Evidence, Reason, Scores, TurnObservation
 from frontdoor.handoff.summary import IncidentNote, build_summary
-from frontdoor.incidents.matching import IncidentMatch, is_problem_report, mentioned_service
+from frontdoor.incidents.matching import SYSTEMS, IncidentMatch, is_problem_report, mentioned_service, system_name
 from frontdoor.incidents.model import Incident
 from frontdoor.incidents.speech import spoken_time
 from frontdoor.answers import spoken_forms
@@ -65,7 +65,9 @@ class ConversationEngine:
         organisation: str,
         distress_speaking_rate: float,
         timezone: ZoneInfo,
+        frustration_floor: float = 0.45,
     ) -> None:
+        self.frustration_floor = frustration_floor  # from this frustration probability up, "thanks a lot" is no goodbye
         self.board = board
         self.answers = answers
         self.detector = detector
@@ -76,9 +78,12 @@ class ConversationEngine:
         self.timezone = timezone
 
     def greet(self, state: CallState) -> Outcome:
-        headlines = tuple(self.board.headline(incident) for incident in self.board.major()[:1])
+        major = self.board.major()[:1]
+        headlines = tuple(self.board.headline(incident) for incident in major)
         say = replies.greeting(state.caller.name, self.organisation, headlines)
         state = replace(state, replies=(*state.replies, say), told=(*state.told, *headlines)).asking("what_problem")
+        if major:
+            state = state.with_fact("greeted_incident", major[0].id)
         return Outcome(state, self._decision(state, -1, Action.LISTEN, say))
 
     def respond(self, state: CallState, turn: CallerTurn, now: datetime) -> Outcome:
@@ -108,11 +113,17 @@ class ConversationEngine:
         matches = self.board.match(text) if text else []
         in_effect = next((m.incident for m in matches if m.incident.in_effect(now)), None)
         upcoming = next((m.incident for m in matches if not m.incident.in_effect(now)), None)
+        follow_up = False
+        if in_effect is None and not matches and state.incidents and not mentioned_service(text):
+            # "when will it be fixed": a question with no service named is about the incident just told
+            told = self.board.get(state.incidents[-1])
+            if told is not None and told.in_effect(now):
+                in_effect, follow_up = told, True
         if upcoming is None and "maintenance" in text.split():
             upcoming = next((i for i in self.board.maintenance() if not i.in_effect(now)), None)
         assessment = self.detector.assess(
-            _observation(heard, text),
-            [_observation(t, " ".join(words(t.text))) for t in state.turns],
+            _observation(heard),
+            [_observation(t) for t in state.turns],
             state.assessments,
             CallerContext(
                 vip=state.caller.vip,
@@ -129,6 +140,8 @@ class ConversationEngine:
         first_topic = False
         if text and not state.topic and (problem or service or assessment.act in {"report_problem", "ask_how_to", "request_service", "ask_status", "inform"}):
             state, first_topic = replace(state, topic=redacted), True
+        if follow_up and assessment.act not in ("ask_status", "ask_how_to", "report_problem"):
+            in_effect, follow_up = None, False
         return TurnFacts(
             state=state,
             heard=heard,
@@ -147,6 +160,8 @@ class ConversationEngine:
             service=service,
             problem=problem,
             first_topic=first_topic,
+            follow_up=follow_up,
+            frustration_floor=self.frustration_floor,
             rules=self.rules,
             organisation=self.organisation,
             now=now,
@@ -172,7 +187,7 @@ class ConversationEngine:
     def _carry_out(self, f: TurnFacts, step: Step, now: datetime) -> Outcome:
         state = f.state
         if step.kind == "handoff" and step.reason is not None:
-            return self._handoff(state, step.reason, now, step.evidence, f.verdict)
+            return self._handoff(state, step.reason, now, step.evidence, f.verdict, step.say)
         if step.reprompt:
             state = replace(state, reprompts=state.reprompts + 1)
         state = replace(
@@ -185,6 +200,8 @@ class ConversationEngine:
         )
         if step.text_offer_for:
             state = state.with_fact("subscribe_incident", step.text_offer_for)
+        if step.fact:
+            state = state.with_fact(*step.fact)
         effects: tuple[Effect, ...] = step.effects
         if step.subscribe_to and state.caller.number:
             state = replace(state, subscriptions=(*state.subscriptions, step.subscribe_to))
@@ -206,11 +223,12 @@ class ConversationEngine:
         now: datetime,
         evidence: Sequence[Evidence],
         verdict: HandoffVerdict | None = None,
+        say: str = "",
     ) -> Outcome:
         distressed = verdict is not None and verdict.distress
         security = verdict is not None and verdict.security and reason == "urgency"
         ack = acknowledgement(verdict) if verdict is not None and verdict.handoff else ""
-        say = replies.handoff(reason, ack, security=security)
+        say = say or replies.handoff(reason, ack, security=security)
         explained = tuple(self._explained(state, item) if i == 0 else item for i, item in enumerate(evidence))
         state = replace(state, status="handed_off", handoff_reason=reason, pending=None)
         summary = build_summary(
@@ -267,7 +285,9 @@ class ConversationEngine:
         return IncidentNote(incident.id, incident.title, incident.status, eta)
 
     def _known_facts(self, state: CallState) -> dict[str, str]:
-        facts = {key: value for key, value in state.facts if key != "subscribe_incident"}
+        facts = {key: value for key, value in state.facts if key not in {"subscribe_incident", "greeted_incident", "callback"}}
+        if dict(state.facts).get("callback"):
+            facts["callback booked"] = dict(state.facts)["callback"]
         if state.topic:
             facts["problem"] = state.topic
         if state.subscriptions:
@@ -276,14 +296,14 @@ class ConversationEngine:
 
 
 def _system(state: CallState) -> str | None:
-    """The first system or service the caller named."""
-    return next((name for turn in state.turns if (name := mentioned_service(turn.text))), None)
+    """The first system or service the caller named, as an agent would write it."""
+    return next((system_name(name) for turn in state.turns if (name := mentioned_service(turn.text, SYSTEMS))), None)
 
 
-def _observation(turn: HeardTurn, text: str) -> TurnObservation:
+def _observation(turn: HeardTurn) -> TurnObservation:
     return TurnObservation(
         index=turn.index,
-        text=text,
+        text=turn.text,
         confidence=turn.confidence,
         digits=turn.digits,
         audio=turn.audio,

@@ -22,6 +22,7 @@ _CLOSING_PHRASES = (
     "have a good", "appreciate it", "cheers", "no problem",
 )
 _GREETING_WORDS = {"hi", "hello", "hey", "hiya", "morning", "afternoon", "evening", "good", "there", "um", "uh", "erm", "so", "yes", "yeah", "oh", "ok", "okay"}
+_HELLO_WORDS = {"hi", "hello", "hey", "hiya", "morning", "afternoon", "evening"}
 _QUESTION_STARTS = {"how", "what", "when", "where", "why", "who", "which", "is", "are", "can", "could", "do", "does", "did", "will", "would", "should", "any", "anything"}
 _BOT_CHECK = ("is this a recording", "is this a robot", "is this a machine", "is this a bot", "am i talking to a", "is this automated", "are you a robot", "are you a bot", "are you real", "are you a person")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
@@ -67,7 +68,7 @@ def is_closing(text: str) -> bool:
 def is_greeting(text: str) -> bool:
     """Only greeting and filler words: 'hi', 'good morning', 'um hello'."""
     tokens = words(text)
-    return bool(tokens) and all(token in _GREETING_WORDS for token in tokens) and not set(tokens) <= {"yes", "yeah", "ok", "okay"}
+    return bool(tokens) and all(token in _GREETING_WORDS for token in tokens) and bool(set(tokens) & _HELLO_WORDS)
 
 
 def is_question(text: str) -> bool:

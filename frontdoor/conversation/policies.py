@@ -13,7 +13,8 @@ handoff verdict, the call so far, matched incidents and answers) and asks each p
 6. ``text_me``              "text me when it's fixed" (or yes to the text offer)
 7. ``call_me_later``        "call me back later": a callback is booked and the caller told when
 8. ``declined_offer``       "no" to an offer: fine, and what else
-9. ``goodbye``              wrapping up: the survey only if the caller was helped
+9. ``more_help``            "yes" to "anything else?": what is it
+9. ``goodbye``              wrapping up (not a frustrated "thanks a lot"): the survey only if the caller was helped
 10. ``not_understood``      nothing understood: one re-prompt, then a person
 11. ``bot_check``           "is this a robot": say so, offer a person
 12. ``greeting``            a greeting: greet back once
@@ -33,7 +34,8 @@ said another way), and a call that reaches the turn budget is offered a person.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
@@ -73,6 +75,9 @@ class TurnFacts:
     problem: bool
     first_topic: bool
     """This turn gave the call its topic (nothing was said about a problem or question before)."""
+    follow_up: bool
+    """``incident`` is the one told earlier, taken as what a follow-up question ("when will it be fixed") is about."""
+    frustration_floor: float
     rules: ConversationSettings
     organisation: str
     now: datetime
@@ -106,6 +111,8 @@ class Step:
     expecting: Expecting | None = None
     noted: tuple[str, ...] = ()
     """Questions or offers to remember as made, without awaiting an answer to them."""
+    fact: tuple[str, str] | None = None
+    """Something to remember about the call (a callback booked and when)."""
 
 
 def handoff(reason: Reason, *evidence: Evidence) -> Step:
@@ -125,14 +132,17 @@ def signal_handoff(f: TurnFacts) -> Step | None:
 
 
 def survey_answer(f: TurnFacts) -> Step | None:
-    if f.pending != "survey":
+    """A score by keypad or in a few words ends the call; a new question leaves the survey for the policies below."""
+    if f.pending != "survey" or f.said(*_NEEDS_HELP) or f.problem:
         return None
-    score = survey_score(f.text, f.heard.digits)
+    score = survey_score(f.text, f.heard.digits) if f.heard.digits or len(f.text.split()) <= SURVEY_ANSWER_WORDS else None
     if score is not None:
         return Step(kind="end", say=replies.survey_thanks(), effects=(RecordSurvey(score, f.state.request_type),))
-    if f.heard.silent or f.said("goodbye", "no", "unclear"):
-        return Step(kind="end", say=replies.goodbye())
-    return None
+    return Step(kind="end", say=replies.goodbye())
+
+
+SURVEY_ANSWER_WORDS = 5
+_NEEDS_HELP = ("ask_how_to", "report_problem", "request_service", "ask_status", "request_person", "text_me", "call_me_later")
 
 
 def silence(f: TurnFacts) -> Step | None:
@@ -143,7 +153,7 @@ def accepted_offer(f: TurnFacts) -> Step | None:
     if f.pending != "offer_person" or f.problem:
         return None
     yes = f.said("yes") or (not f.act_sure and is_affirmative(f.text) and len(f.text.split()) <= 3)
-    if not yes or is_closing(f.text):
+    if not yes or f.said("goodbye"):
         return None
     return handoff("human_request", Evidence("human_request", "accepted_offer", f'"{f.heard.text}" to the offer of a person', 1.0, f.index))
 
@@ -152,7 +162,9 @@ def text_me(f: TurnFacts) -> Step | None:
     wants_text = f.said("text_me") or (f.pending == "subscribe" and (f.said("yes") or is_affirmative(f.text)))
     if not wants_text:
         return None
-    incident_id = f.incident.id if f.incident is not None else dict(f.state.facts).get("subscribe_incident")
+    facts = dict(f.state.facts)
+    greeted = facts.get("greeted_incident") if f.service is None else None
+    incident_id = f.incident.id if f.incident is not None else facts.get("subscribe_incident") or greeted
     number = f.state.caller.number
     if incident_id is None:
         return Step(say=replies.nothing_to_text_about(), asking="offer_person")
@@ -169,8 +181,25 @@ def call_me_later(f: TurnFacts) -> Step | None:
     number = f.state.caller.number
     if not number:
         return Step(say=replies.callback_needs_number(), asking="offer_person")
-    booked = BookCallback(number, f"Asked for a callback: {f.heard.text}")
-    return Step(say=replies.callback_booked_in_call(number), asking="anything_else", effects=(booked,), request_type="callback")
+    if dict(f.state.facts).get("callback"):
+        return Step(say=replies.callback_already_booked(number), asking="anything_else")
+    when = callback_time(f.text)
+    booked = BookCallback(number, f"Asked for a callback{f' ({when})' if when else ''}: {f.heard.text}")
+    return Step(say=replies.callback_booked_in_call(number, when), asking="anything_else", effects=(booked,), request_type="callback",
+                fact=("callback", when or "soon"))
+
+
+_WHEN = re.compile(
+    r"\b(?:tomorrow(?: morning| afternoon| evening)?|this (?:morning|afternoon|evening)|tonight|later today|after lunch|"
+    r"(?:after|at|around|before) (?:\d{1,2}(?::\d\d)?\s*(?:am|pm)?|one|two|three|four|five|six|noon|midday|lunch)|"
+    r"in (?:an|one|two|three|\d+) hours?|on (?:monday|tuesday|wednesday|thursday|friday))\b"
+)
+
+
+def callback_time(text: str) -> str | None:
+    """When the caller asked to be called back ("tomorrow morning", "after 3"), if they said."""
+    found = _WHEN.search(text)
+    return found.group(0) if found else None
 
 
 def declined_offer(f: TurnFacts) -> Step | None:
@@ -183,9 +212,16 @@ def declined_offer(f: TurnFacts) -> Step | None:
     return Step(say=replies.declined(), asking="anything_else")
 
 
+def more_help(f: TurnFacts) -> Step | None:
+    """"Yes" to "anything else?": ask what."""
+    if f.pending == "anything_else" and (f.said("yes") or (is_affirmative(f.text) and len(f.text.split()) <= 3)):
+        return Step(say=replies.what_else())
+    return None
+
+
 def goodbye(f: TurnFacts) -> Step | None:
     closing = f.said("goodbye") or is_closing(f.text) or (f.pending == "anything_else" and (f.said("no") or is_negative(f.text)))
-    if not closing or f.problem or f.said("report_problem", "ask_how_to", "request_service", "ask_status"):
+    if not closing or f.problem or f.said(*_NEEDS_HELP) or f.assessment.probabilities.frustration >= f.frustration_floor:
         return None
     if f.state.helped and not f.state.has_asked("survey"):
         return Step(say=replies.survey_question(), asking="survey", expecting=Expecting.SURVEY)
@@ -194,12 +230,24 @@ def goodbye(f: TurnFacts) -> Step | None:
 
 def not_understood(f: TurnFacts) -> Step | None:
     greeted_again = is_greeting(f.text) and f.state.has_asked("greeted_back")
-    fragment = not says_something(f.text) and f.pending != "clarify" and f.act in ("inform", "unclear")
+    fragment = (
+        not says_something(f.text) and f.act in ("inform", "unclear") and f.pending in (None, "what_problem")
+        and f.service is None and not named_topic(f.text)
+    )
     unclear = f.heard.misunderstood or f.said("unclear") or fragment
     if greeted_again or (unclear and f.answer is None and f.incident is None):
         return _reprompt_or_handoff(f, silent=False)
     return None
 
+
+
+_ABOUT = re.compile(r"\b(?:about|regarding|re)\s+(?:my |the |our |a |an |some )?([a-z][a-z' ]*)$")
+
+
+def named_topic(text: str) -> str | None:
+    """The topic in "it's about expenses", "calling about my laptop"."""
+    found = _ABOUT.search(text)
+    return found.group(1).strip() if found else None
 
 
 def bot_check(f: TurnFacts) -> Step | None:
@@ -218,14 +266,20 @@ def stuck(f: TurnFacts) -> Step | None:
     """Twice the turn budget (a person was offered at the budget): a person, rather than going round."""
     turns = f.index + 1
     if turns > 2 * f.rules.automated_turn_budget:
-        return handoff("no_progress", Evidence("frustration", "no_progress", f"{turns} turns without getting anywhere", 0.0, f.index))
+        step = handoff("no_progress", Evidence("frustration", "no_progress", f"{turns} turns with the assistant", 0.0, f.index))
+        return replace(step, say=replies.long_call_handoff())
     return None
 
 
 def how_to(f: TurnFacts) -> Step | None:
     answer = f.answer
     if answer is None:
-        if f.said("ask_how_to") and f.incident is None:
+        if not f.said("ask_how_to"):
+            return None
+        if f.incident is not None and f.incident.id not in f.state.incidents and not f.follow_up:
+            also = replies.also_incident(f.incident_headline)
+            return Step(say=f"{replies.no_instructions()} {also}", asking="offer_person", incident=f.incident.id, request_type="question")
+        if f.incident is None:
             return Step(say=replies.no_instructions(), asking="offer_person", request_type="question")
         return None
     if f.problem and answer.type in QUESTION_ONLY_ANSWERS and not f.said("ask_how_to"):
@@ -243,13 +297,14 @@ def incident(f: TurnFacts) -> Step | None:
         return None
     if f.incident.id in f.state.incidents:
         return Step(say=replies.incident_again(f.incident_text), asking="offer_person", helped=True)
+    told = f"Yes. {f.incident_text}" if f.said("ask_status") else f.incident_text
     can_subscribe = bool(f.state.caller.number) and f.incident.id not in f.state.subscriptions
     if can_subscribe:
         return Step(
-            say=replies.incident_with_text_offer(f.incident_text), asking="subscribe", helped=True, told=(f.incident_text,),
+            say=replies.incident_with_text_offer(told), asking="subscribe", helped=True, told=(f.incident_text,),
             incident=f.incident.id, text_offer_for=f.incident.id, request_type="incident_status",
         )
-    return Step(say=replies.incident_with_person_offer(f.incident_text), asking="offer_person", helped=True, told=(f.incident_text,),
+    return Step(say=replies.incident_with_person_offer(told), asking="offer_person", helped=True, told=(f.incident_text,),
                 incident=f.incident.id, request_type="incident_status")
 
 
@@ -276,15 +331,18 @@ def problem(f: TurnFacts) -> Step | None:
     if f.state.incidents:
         return Step(say=replies.still_not_working(), asking="offer_person", request_type="problem_report")
     if not f.state.has_asked("clarify") and f.pending != "clarify":
-        return Step(say=replies.clarify(f.service), asking="clarify", request_type="problem_report")
+        return Step(say=replies.clarify(f.service, bool(_DESCRIBED.search(f.text))), asking="clarify", request_type="problem_report")
     return Step(say=replies.no_known_problem(f.service), asking="offer_person", request_type="problem_report")
+
+
+_DESCRIBED = re.compile(r"\b(?:error|says|saying|message|code|slow|flicker\w*|keeps|every time|since)\b")
 
 
 def topic(f: TurnFacts) -> Step | None:
     if f.pending == "clarify" and says_something(f.text):
         return Step(say=replies.noted_offer(f.service), asking="offer_person")
-    if f.first_topic and not f.state.has_asked("clarify"):
-        return Step(say=replies.what_about(f.service), asking="clarify")
+    if (f.first_topic or named_topic(f.text)) and not f.state.has_asked("clarify"):
+        return Step(say=replies.what_about(f.service or named_topic(f.text)), asking="clarify")
     return None
 
 
@@ -315,6 +373,7 @@ POLICIES: tuple[tuple[str, Policy], ...] = (
     ("text_me", text_me),
     ("call_me_later", call_me_later),
     ("declined_offer", declined_offer),
+    ("more_help", more_help),
     ("goodbye", goodbye),
     ("not_understood", not_understood),
     ("bot_check", bot_check),

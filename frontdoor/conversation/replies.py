@@ -66,8 +66,11 @@ def no_known_problem(service: str | None) -> str:
     return f"Thanks, I've noted the problem with {thing}. I can't fix it from here: shall I connect you to a person who can?"
 
 
-def clarify(service: str | None) -> str:
-    """The one clarifying question about a problem."""
+def clarify(service: str | None, described: bool = False) -> str:
+    """The one clarifying question about a problem; when the caller already said what happens, when it started."""
+    if described:
+        about = f" about {service}" if service else ""
+        return f"Sorry to hear that{about}. When did it start, and have you tried anything yet?"
     thing = f" with {service}" if service else ""
     return f"Sorry to hear that. What exactly happens{thing}: an error message, or does it not start at all?"
 
@@ -132,8 +135,21 @@ def callback_needs_number() -> str:
     return "I can't see a number to call you back on. Shall I connect you to a person now instead?"
 
 
-def callback_booked_in_call(number: str) -> str:
-    return f"Okay, I've booked a callback: someone from the service desk will ring the number ending in {number[-4:]}, usually within the hour. Anything else?"
+def callback_booked_in_call(number: str, when: str | None = None) -> str:
+    soon = f"{when}, as you asked" if when else "usually within the hour"
+    return f"Okay, I've booked a callback: someone from the service desk will ring the number ending in {number[-4:]}, {soon}. Anything else?"
+
+
+def callback_already_booked(number: str) -> str:
+    return f"You're already down for a callback at the number ending in {number[-4:]}. Anything else?"
+
+
+def what_else() -> str:
+    return "Sure, what else can I help with?"
+
+
+def long_call_handoff() -> str:
+    return "We've covered a lot, so I'm connecting you to a person to finish this. They'll have everything so far."
 
 
 def acknowledged() -> str:

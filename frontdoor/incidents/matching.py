@@ -41,6 +41,21 @@ _TOO_COMMON = frozenset(
 """Everyday words that a service name must not be, or "i can't print" would match a component called "I"."""
 
 
+SYSTEMS = tuple(name for name in COMMON_SERVICES if name not in {"password", "account", "login", "computer"})
+"""Services that name a system for an agent ("the computer" or "your password" say little)."""
+_SYSTEM_NAMES = {
+    "vpn": "VPN", "wifi": "Wi-Fi", "sharepoint": "SharePoint", "onedrive": "OneDrive", "salesforce": "Salesforce",
+    "workday": "Workday", "outlook": "Outlook", "teams": "Teams", "zoom": "Zoom", "jira": "Jira", "slack": "Slack",
+    "excel": "Excel", "word": "Word", "email": "Email",
+}
+
+
+def system_name(spoken: str) -> str:
+    """A service as an agent writes it: "the VPN" -> "VPN", "the laptop" -> "Laptop"."""
+    bare = spoken.removeprefix("the ").removeprefix("your ")
+    return _SYSTEM_NAMES.get(compact(bare), bare[:1].upper() + bare[1:])
+
+
 @dataclass(frozen=True)
 class IncidentMatch:
     incident: Incident
@@ -61,7 +76,7 @@ def matchable(name: str) -> bool:
 
 def spoken_forms(text: str) -> set[str]:
     """Words, runs of two or three neighbours written together, and singulars ("e mails" -> "emails", "email")."""
-    tokens = [compact(t) for t in words(text)]
+    tokens = [compact(t.removesuffix("'s")) for t in words(text)]
     tokens = [t for t in tokens if t]
     forms = set(tokens)
     for size in (2, 3):
@@ -114,4 +129,5 @@ _SPOKEN_NAMES = {
     "excel": "Excel", "word": "Word", "printer": "the printer", "laptop": "the laptop", "monitor": "the monitor",
     "phone": "the phone", "badge": "the badge", "network": "the network", "internet": "the internet",
     "computer": "the computer", "calendar": "the calendar", "password": "your password", "account": "your account",
+    "keyboard": "the keyboard", "mouse": "the mouse", "headset": "the headset", "camera": "the camera", "webcam": "the webcam",
 }

@@ -43,12 +43,12 @@ def describe_incident(incident: Incident, zone: ZoneInfo, now: datetime) -> str:
         return f"{subject} was a known problem, and it has been fixed. If it's still not working for you, a person can look into it."
     status = _STATUS.get(incident.status, "the team is on it")
     if incident.eta is None:
-        first = f"Yes, that's a known problem ({subject}): {status}."
+        first = f"That's a known problem ({subject}): {status}."
     elif incident.eta > now:
-        first = f"Yes, that's a known problem ({subject}): {status}, and the fix is expected by {spoken_time(incident.eta, zone, now)}."
+        first = f"That's a known problem ({subject}): {status}, and the fix is expected by {spoken_time(incident.eta, zone, now)}."
     else:
         first = (
-            f"Yes, that's a known problem ({subject}): the fix was expected by {spoken_time(incident.eta, zone, now)} "
+            f"That's a known problem ({subject}): the fix was expected by {spoken_time(incident.eta, zone, now)} "
             "and is taking longer, but the team is still on it."
         )
     if incident.workaround:
@@ -63,5 +63,4 @@ def headline(incident: Incident, zone: ZoneInfo, now: datetime) -> str:
 
 
 def _subject(incident: Incident) -> str:
-    title = incident.title.rstrip(".")
-    return title[0].lower() + title[1:] if title[:2] != title[:2].upper() else title
+    return incident.title.rstrip(".")
