@@ -1,9 +1,9 @@
 """The handoff detector: the trained model's reading of each turn, plus what is known about the call.
 
 Per turn, the model (``understanding.model``) gives each signal's probability; above a floor it
-becomes evidence (``config/detector.yaml``). A long turn's halves are read too (two things said in
-one breath), and its last words for a request for a person. Call features add evidence of their
-own: the caller repeating themselves, silence, low recogniser confidence, re-prompts, repeat calls,
+becomes evidence (``config/detector.yaml``). (Long turns need no special reading: the model is
+trained on long turns too, with a request at the end or two things said in one breath.) Call
+features add evidence of their own: the caller repeating themselves, silence, low recogniser confidence, re-prompts, repeat calls,
 VIP callers, a matched major incident, prosody. Each signal's running total decays from turn to turn. One rule does
 not wait for the model: a turn, or a part of it between punctuation marks, made only of person words
 ("agent agent", "a real person please", "that didn't work. agent") is a request for a person.
@@ -12,11 +12,14 @@ not wait for the model: a turn, or a part of it between punctuation marks, made 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import OrderedDict
 from statistics import fmean
 from typing import Sequence
 
+import numpy as np
+
 from frontdoor.handoff.detector_config import DetectorConfig
+from frontdoor.handoff.redaction import REDACTED
 from frontdoor.handoff.signals import SIGNALS, Assessment, CallerContext, Evidence, Scores, TurnObservation
 from frontdoor.handoff.understanding.model import Reading, UnderstandingModel
 from frontdoor.handoff.understanding.ngrams import words as turn_words
@@ -25,16 +28,8 @@ DISTRESS_PROBABILITY = 0.5
 RESTATING_ACTS = frozenset({"report_problem", "inform", "unclear", "request_service"})
 """Acts of a turn that restates the problem; a question, a yes or a goodbye that shares words with an earlier turn is no repetition."""
 EXPLAINED_WORDS = 3
-MAX_WORDS_TO_TRY = 8
-
-
-@dataclass(frozen=True)
-class _Read:
-    """The model's reading of a turn, with the text (whole turn or window) each signal's probability came from."""
-
-    reading: Reading
-    probability: dict[str, float]
-    source: dict[str, str]
+REMEMBERED_TURNS = 64
+_NOT_SEEN = object()
 
 
 class ModelDetector:
@@ -43,6 +38,8 @@ class ModelDetector:
     def __init__(self, model: UnderstandingModel, config: DetectorConfig) -> None:
         self.model = model
         self.config = config
+        self._embeddings: OrderedDict[str, np.ndarray | None] = OrderedDict()
+        """The latest turns' embeddings, so explaining a handoff never runs the encoder again."""
 
     def assess(
         self,
@@ -52,10 +49,11 @@ class ModelDetector:
         context: CallerContext,
     ) -> Assessment:
         tokens = turn_words(turn.text)
-        read = self._read(turn.text, tokens) if tokens else None
+        read_text = " ".join(turn.text.replace(REDACTED, " ").split())
+        read = self._read(read_text) if tokens else None
         evidence: list[Evidence] = []
         if read is not None:
-            evidence.extend(self._model_evidence(read, turn.index))
+            evidence.extend(self._model_evidence(read, read_text, turn.index))
             asked = next((part for part in _clauses(turn.text) if self._only_person_words(turn_words(part))), None)
             if asked is not None:
                 evidence.append(Evidence("human_request", "person_words", f'"{asked}"', 1.0, turn.index))
@@ -63,17 +61,17 @@ class ModelDetector:
         scores = Scores(**{s: sum(e.weight for e in evidence if e.signal == s) for s in SIGNALS})
         before = previous[-1].totals if previous else Scores()
         totals = Scores(**{s: before.get(s) * self.config.decay.get(s) + scores.get(s) for s in SIGNALS})
-        probabilities = Scores(**read.probability) if read is not None else Scores()
+        probabilities = Scores(**{s: read.signals[s] for s in SIGNALS}) if read is not None else Scores()
         return Assessment(
             turn=turn.index,
             scores=scores,
             totals=totals,
             evidence=tuple(evidence),
             security=scores.security > 0,
-            distress=read is not None and read.reading.signals["distress"] >= DISTRESS_PROBABILITY,
+            distress=read is not None and read.signals["distress"] >= DISTRESS_PROBABILITY,
             topics=tuple(sorted(self._content(tokens)))[:8],
-            act=read.reading.act if read is not None else ("unclear" if not turn.silent else ""),
-            act_probability=read.reading.acts[read.reading.act] if read is not None else 0.0,
+            act=read.act if read is not None else ("unclear" if not turn.silent else ""),
+            act_probability=read.acts[read.act] if read is not None else 0.0,
             probabilities=probabilities,
         )
 
@@ -81,21 +79,15 @@ class ModelDetector:
         """The model evidence with the words that moved it most (each left out in turn) and what it sounds like."""
         if evidence.kind != "model" or evidence.probability is None:
             return evidence
-        tokens = text.split()
-        candidates = sorted(
-            {i for i, token in enumerate(tokens) if token.lower() not in self.config.stopwords},
-            key=lambda i: -len(tokens[i]),
-        )[:MAX_WORDS_TO_TRY]
-        variants = [" ".join(t for j, t in enumerate(tokens) if j != i) for i in candidates]
-        readings = self.model.read_many([text, *variants]) if variants else self.model.read_many([text])
-        base = readings[0].signals[evidence.signal]
-        drops = sorted(((base - r.signals[evidence.signal], tokens[i]) for i, r in zip(candidates, readings[1:])), reverse=True)
-        moved = tuple(dict.fromkeys(word for drop, word in drops if drop > 0.02))[:EXPLAINED_WORDS]
-        sounds_like: tuple[str, ...] = ()
-        if self.model.examples is not None:
-            embedding = self.model.embed([text])
-            if embedding is not None:
-                sounds_like = self.model.examples.nearest(embedding[0], evidence.signal)
+        read_text = " ".join(text.replace(REDACTED, " ").split())
+        embedding = self._embeddings.get(read_text, _NOT_SEEN)
+        if embedding is _NOT_SEEN:
+            embedding = self.model.read_embedded(read_text)[1]
+        words = read_text.split()
+        base = evidence.probability
+        drops = sorted(zip((base - p for p in self.model.without_each_word(words, evidence.signal, embedding)), words), reverse=True)
+        moved = tuple(dict.fromkeys(w for drop, w in drops if drop > 0.02 and w.lower() not in self.config.stopwords))[:EXPLAINED_WORDS]
+        sounds_like = self.model.examples.nearest(embedding, evidence.signal) if self.model.examples is not None and embedding is not None else ()
         what = evidence.what
         if moved:
             what += f"; words: {', '.join(moved)}"
@@ -103,36 +95,22 @@ class ModelDetector:
             what += f'; sounds like "{sounds_like[0]}"'
         return Evidence(evidence.signal, evidence.kind, what, evidence.weight, evidence.turn, evidence.probability, moved, sounds_like)
 
-    def _read(self, text: str, tokens: Sequence[str]) -> _Read:
-        """The whole turn and, for a long one, its halves and its last words: two things said in one breath are each heard in full.
+    def _read(self, text: str) -> Reading:
+        reading, embedding = self.model.read_embedded(text)
+        self._embeddings[text] = embedding
+        while len(self._embeddings) > REMEMBERED_TURNS:
+            self._embeddings.pop(next(iter(self._embeddings)), None)
+        return reading
 
-        A request for a person is read in the last words only (where it tends to come), since a part of the
-        turn alone can drop the words that take it back ("my boss said to ask for a person, but you can do it").
-        """
-        spoken = text.split()
-        texts = [text]
-        if len(spoken) > self.config.model.window_words:
-            middle = len(spoken) // 2
-            texts += [" ".join(spoken[:middle]), " ".join(spoken[middle:]), " ".join(spoken[-self.config.model.window_words :])]
-        readings = self.model.read_many(texts)
-        probability = {}
-        source = {}
-        for signal in SIGNALS:
-            pool = (0, 3) if signal == "human_request" else range(3)
-            best = max((i for i in pool if i < len(readings)), key=lambda i: readings[i].signals[signal])
-            probability[signal] = readings[best].signals[signal]
-            source[signal] = texts[best]
-        return _Read(readings[0], probability, source)
-
-    def _model_evidence(self, read: _Read, index: int) -> list[Evidence]:
+    def _model_evidence(self, read: Reading, text: str, index: int) -> list[Evidence]:
         found = []
         for signal in SIGNALS:
-            p = read.probability[signal]
+            p = read.signals[signal]
             floor, alone = self.config.model.floor.get(signal), self.config.model.alone.get(signal)
             if p < floor:
                 continue
             weight = round((p - floor) / (alone - floor), 3)
-            found.append(Evidence(signal, "model", f'"{read.source[signal]}" (p {p:.2f})', weight, index, round(p, 3)))
+            found.append(Evidence(signal, "model", f'"{text}" (p {p:.2f})', weight, index, round(p, 3)))
         return found
 
     def _only_person_words(self, tokens: Sequence[str]) -> bool:
@@ -147,7 +125,7 @@ class ModelDetector:
         earlier: Sequence[TurnObservation],
         previous: Sequence[Assessment],
         context: CallerContext,
-        read: _Read | None,
+        read: Reading | None,
     ) -> list[Evidence]:
         c = self.config
         index = turn.index
@@ -158,7 +136,7 @@ class ModelDetector:
             found.append(Evidence("frustration", "low_confidence", f"recogniser confidence {turn.confidence:.2f}", c.low_confidence.weight, index))
         if context.reprompts and (turn.misunderstood or turn.silent):
             found.append(Evidence("frustration", "reprompted", f"still not understood after {context.reprompts} re-prompt(s)", c.reprompted.weight, index))
-        if read is None or read.reading.act in RESTATING_ACTS:
+        if read is None or read.act in RESTATING_ACTS:
             found.extend(self._repetition(turn.text, tokens, earlier, context, index))
         raised = {e.kind for a in previous for e in a.evidence}
         if context.recent_calls >= c.recent_calls.at_least and "repeat_caller" not in raised:
@@ -166,7 +144,7 @@ class ModelDetector:
         if context.vip and "vip" not in raised and (tokens or turn.digits):
             found.append(Evidence("urgency", "vip", "VIP caller", c.vip.weight, index))
         impact = (context.incident_impact or "").lower()
-        if impact in c.incident.impact and read is not None and read.probability["urgency"] >= c.model.floor.urgency:
+        if impact in c.incident.impact and read is not None and read.signals["urgency"] >= c.model.floor.urgency:
             found.append(Evidence("urgency", "incident_impact", f"{impact} incident with business impact", c.incident.weight, index))
         found.extend(self._prosody(turn, earlier))
         return [e for e in found if e.weight != 0]

@@ -36,7 +36,6 @@ class PerSignal(_Strict):
 class ModelEvidence(_Strict):
     floor: PerSignal
     alone: PerSignal
-    window_words: Annotated[int, Field(ge=4, le=100)]
 
     @model_validator(mode="after")
     def _alone_above_floor(self) -> ModelEvidence:

@@ -122,6 +122,8 @@ class WarmTransferSummary:
     tried: tuple[str, ...] = ()
     caller_state: str = "calm"
     why: str = ""
+    said: tuple[str, ...] = ()
+    """Every caller turn, in order (redacted): the whole call for the console, never for the whisper."""
 
     @property
     def reason_label(self) -> str:
@@ -186,6 +188,7 @@ class WarmTransferSummary:
             tried=tuple(data.get("tried", ())),
             caller_state=str(data.get("caller_state", "calm")),
             why=str(data.get("why", "")),
+            said=tuple(data.get("said", ())),
         )
 
     def to_markdown(self) -> str:
@@ -215,6 +218,7 @@ class WarmTransferSummary:
             found.append(("Incident", f"{self.incident.id} {self.incident.title} ({self.incident.status}{eta})"))
         if self.evidence:
             found.append(("Evidence", "; ".join(f"{e.what} (turn {e.turn + 1})" for e in self.evidence)))
+        found.append(("What they said", " / ".join(self.said)))
         found.append(("Already told", " / ".join(self.told)))
         found.append(("Don't ask again", "; ".join(self.do_not_ask)))
         return [(label, value) for label, value in found if value]
@@ -268,6 +272,7 @@ def build_summary(
         )),
         caller_state=_caller_state(assessments, distress),
         why=_why(reason, ranked, security),
+        said=tuple(turn for turn in caller_turns if turn.strip()),
     )
     return summary
 

@@ -515,7 +515,7 @@ def corrupt_state(line: Phone, call: SimulatedCall, change) -> None:  # type: ig
         pytest.param(lambda state: {**state, "facts": [["problem"]]}, "my vpn keeps dropping", id="malformed-facts"),
         pytest.param(lambda state: {**state, "turns": [{"index": 0, "text": "hello"}], "assessments": []}, "my vpn keeps dropping",
                      id="turns-without-assessments"),
-        pytest.param(lambda state: {**state, "facts": [["problem", 12345]]}, "agent", id="summary-raises"),
+        pytest.param(lambda state: {**state, "topic": 12345}, "agent", id="topic-not-text"),
     ],
 )
 def test_corrupt_call_data_that_makes_the_engine_or_summary_raise_still_reaches_a_person(phone, corruption, says: str) -> None:  # type: ignore[no-untyped-def]

@@ -167,8 +167,8 @@ def test_a_model_folder_without_a_model_is_a_one_line_error(tmp_path: Path) -> N
 
 def test_a_bad_detector_file_is_a_one_line_error_naming_the_key(tmp_path: Path) -> None:
     shipped = (ROOT / "config" / "detector.yaml").read_text()
-    (tmp_path / "detector.yaml").write_text(shipped.replace("window_words: 12", "window_words: 2"))
-    with pytest.raises(DetectorConfigError, match=r"detector.yaml: model.window_words: Input should be greater than or equal to 4"):
+    (tmp_path / "detector.yaml").write_text(shipped.replace("alone:  {human_request: 0.65", "alone:  {human_request: 0.2"))
+    with pytest.raises(DetectorConfigError, match=r"detector.yaml: model: Value error, model.alone.human_request must be above model.floor"):
         load_detector_config(tmp_path / "detector.yaml")
     (tmp_path / "detector.yaml").write_text(shipped.replace("decay:", "decays:"))
     with pytest.raises(DetectorConfigError, match="decays: Extra inputs are not permitted"):

@@ -153,9 +153,13 @@ def accepted_offer(f: TurnFacts) -> Step | None:
     if f.pending != "offer_person" or f.problem:
         return None
     yes = f.said("yes") or (not f.act_sure and is_affirmative(f.text) and len(f.text.split()) <= 3)
-    if not yes or f.said("goodbye"):
+    if not yes or is_negative(f.text) or set(f.text.split()) & _NOT_TAKING_IT:
         return None
     return handoff("human_request", Evidence("human_request", "accepted_offer", f'"{f.heard.text}" to the offer of a person', 1.0, f.index))
+
+
+_NOT_TAKING_IT = frozenset("wait waiting fine thanks thank cheers perfect cool good already separate later myself".split())
+"""A "yes" with these is about something else ("yes okay we'll wait", "okay you know already good")."""
 
 
 def text_me(f: TurnFacts) -> Step | None:

@@ -122,6 +122,22 @@ class UnderstandingModel:
             readings.append(self._reading(*self.vocabulary.vector(text), embedding))
         return readings
 
+    def read_embedded(self, text: str) -> tuple[Reading, np.ndarray | None]:
+        """The reading of ``text`` and its sentence embedding (None for the lite heads)."""
+        embeddings = self.embed([text])
+        embedding = embeddings[0] if embeddings is not None else None
+        return self._reading(*self.vocabulary.vector(text), embedding), embedding
+
+    def without_each_word(self, words: Sequence[str], signal: str, embedding: np.ndarray | None) -> list[float]:
+        """``signal``'s probability with each word left out in turn: its n-grams gone, the turn's embedding kept."""
+        head = self.signal_head
+        column = head.labels.index(signal)
+        found = []
+        for i in range(len(words)):
+            logits = head.logits(*self.vocabulary.vector(" ".join(words[:i] + words[i + 1 :])), embedding)
+            found.append(float(1.0 / (1.0 + np.exp(-logits[column]))))
+        return found
+
     def embed(self, texts: Sequence[str]) -> np.ndarray | None:
         return self.encoder.encode(list(texts)) if self.encoder is not None and texts else None
 

@@ -33,6 +33,10 @@ class TrainingOptions:
     act_c: float = 10.0
     max_iterations: int = 5000
     min_char_documents: int = 2
+    long_turns: int = 2500
+    """Long turns made by joining two utterances (a calm one and another), for the signal heads: a request at
+    the end of a long description, two things said in one breath."""
+    seed: int = 20261201
 
 
 class TrainingError(Exception):
@@ -52,11 +56,12 @@ def train_model(
         from sklearn.linear_model import LogisticRegression
     except ImportError:
         raise TrainingError("training needs scikit-learn and SciPy: pip install 'frontdoor[train]'") from None
-    train = [u for folder in corpora for u in read_corpus(folder, "train")]
+    originals = [u for folder in corpora for u in read_corpus(folder, "train")]
     frozen = [u for folder in corpora for u in read_corpus(folder, "frozen")]
-    if not train:
+    if not originals:
         raise TrainingError("the corpus has no training utterances")
-    vocabulary = NgramVocabulary.fit((u.text for u in train), options.min_char_documents)
+    train = originals + long_turns(originals, options.long_turns, options.seed)
+    vocabulary = NgramVocabulary.fit((u.text for u in originals), options.min_char_documents)
     report = progress or (lambda stage, done, total: None)
 
     def ngram_matrix(items: Sequence[Utterance]) -> csr_matrix:
@@ -91,15 +96,15 @@ def train_model(
             fitted += 1
             report(f"fitting the {variant} heads", fitted, 2 * (len(SIGNAL_LABELS) + 1))
         _store_head(arrays, f"{variant}.signals", SIGNAL_LABELS, np.array([c for c, _ in signal_columns]), np.array([b for _, b in signal_columns]), vocabulary.size)
-        y = np.array([ACTS.index(u.act) for u in train])
+        y = np.array([ACTS.index(u.act) for u in originals])
         missing = [a for i, a in enumerate(ACTS) if not (y == i).any()]
         if missing:
             raise TrainingError(f"the corpus has no utterance with the act {missing[0]!r}")
-        fit = LogisticRegression(C=options.act_c, max_iter=options.max_iterations).fit(x, y)
+        fit = LogisticRegression(C=options.act_c, max_iter=options.max_iterations).fit(x[: len(originals)], y)
         fitted += 1
         report(f"fitting the {variant} heads", fitted, 2 * (len(SIGNAL_LABELS) + 1))
         _store_head(arrays, f"{variant}.acts", ACTS, fit.coef_, fit.intercept_, vocabulary.size)
-    positive = [i for i, u in enumerate(train) if u.signals]
+    positive = [i for i, u in enumerate(originals) if u.signals]
     arrays["examples.texts"] = np.array([train[i].text for i in positive])
     arrays["examples.signals"] = np.array([" ".join(sorted(train[i].signals)) for i in positive])
     arrays["examples.embeddings"] = x_embedding[positive].astype(np.float16)
@@ -107,7 +112,7 @@ def train_model(
     np.savez_compressed(out / ARTIFACT, **arrays)
     manifest = {
         "corpus": {str(folder): corpus_digest(folder) for folder in corpora},
-        "utterances": {"train": len(train), "frozen": len(frozen)},
+        "utterances": {"train": len(originals), "long_turns": len(train) - len(originals), "frozen": len(frozen)},
         "options": asdict(options),
         "features": {"ngrams": vocabulary.size, "embedding": encoder.dim},
         "versions": _versions(),
@@ -135,6 +140,27 @@ def frozen_figures(model: UnderstandingModel, items: Sequence[Utterance], thresh
         figures[signal] = {"precision": round(hits / max(int(found.sum()), 1), 3), "recall": round(hits / max(int(said.sum()), 1), 3)}
     figures["act_accuracy"] = round(float(np.mean([r.act == u.act for r, u in zip(readings, items)])), 3)
     return figures
+
+
+def long_turns(utterances: Sequence[Utterance], count: int, seed: int) -> list[Utterance]:
+    """``count`` long turns, each a calm description joined with another utterance, their signals together.
+
+    A request for a person goes last (where callers put it); other signals go first or last at random.
+    The same corpus and seed always give the same turns.
+    """
+    rng = np.random.default_rng(seed)
+    calm = [u for u in utterances if u.calm and u.act in {"report_problem", "inform", "ask_how_to", "request_service"}]
+    others = [u for u in utterances if len(u.text.split()) <= 25]
+    if not calm:
+        return []
+    made = []
+    for _ in range(count):
+        first = calm[rng.integers(len(calm))]
+        second = others[rng.integers(len(others))]
+        pair = (first, second) if "human_request" in second.signals or rng.random() < 0.5 else (second, first)
+        text = " and ".join(u.text.rstrip(".?! ") for u in pair)
+        made.append(Utterance(text=text, signals=first.signals | second.signals, act=second.act, source="long turn"))
+    return made
 
 
 def _store_head(arrays: dict[str, np.ndarray], name: str, labels: Sequence[str], coef: np.ndarray, bias: np.ndarray, ngram_size: int) -> None:
