@@ -79,7 +79,9 @@ class TwilioSettings:
     public_url: str = ""
     validate_signatures: bool = True
     api_base_url: str = ""
-    dial_timeout_seconds: int = 20
+    transfer_mode: str = "conference"
+    hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+    dial_timeout_seconds: int = 15
     speech_model: str = ""
     language: str = "en-US"
     voice: str = "Polly.Joanna"

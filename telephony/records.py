@@ -1,4 +1,4 @@
-"""What the phone line writes beyond the conversation: stored replies, ringing, connecting, messages, endings.
+"""What the phone line writes beyond the conversation: stored replies, ringing, connecting, agent legs, messages, endings.
 
 Writers take the open ``Connection`` of the webhook's one transaction; ``stored_reply`` reads on its own.
 """
@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from frontdoor.calls import AnsweredBefore
 from frontdoor.storage.database import Database, insert_new
-from frontdoor.storage.schema import CallbackRequest, CallRecord, HandoffRecord, Voicemail, WebhookReply
+from frontdoor.storage.schema import AgentLeg, CallbackRequest, CallRecord, HandoffRecord, Voicemail, WebhookReply
 from frontdoor.handoff.summary import WarmTransferSummary
 
 
@@ -22,8 +22,10 @@ _HANDOFFS = HandoffRecord.__table__
 _REPLIES = WebhookReply.__table__
 _VOICEMAILS = Voicemail.__table__
 _CALLBACKS = CallbackRequest.__table__
+_LEGS = AgentLeg.__table__
 
 _REPLY = select(_REPLIES.c.body).where(_REPLIES.c.key == bindparam("key"))
+_REPLACE_REPLY = update(_REPLIES).where(_REPLIES.c.key == bindparam("b_key"))
 _CALL = select(_CALLS.c.caller_number, _CALLS.c.started_at, _CALLS.c.ended_at, _CALLS.c.outcome, _CALLS.c.automation_seconds,
                _CALLS.c.seconds_to_person).where(_CALLS.c.id == bindparam("call_id"))
 _UPDATE_CALL = update(_CALLS).where(_CALLS.c.id == bindparam("b_call_id"))
@@ -36,6 +38,19 @@ _HANDOFF_FOR_UPDATE = (
 _UPDATE_HANDOFF = update(_HANDOFFS).where(_HANDOFFS.c.id == bindparam("b_id"))
 _VOICEMAIL_ID = select(_VOICEMAILS.c.id).where(_VOICEMAILS.c.recording_sid == bindparam("recording_sid"))
 _CALLBACK_ID = select(_CALLBACKS.c.id).where(_CALLBACKS.c.call_id == bindparam("call_id"))
+_THIS_LEG = (_LEGS.c.call_id == bindparam("b_call_id")) & (_LEGS.c.attempt == bindparam("b_attempt"))
+_LEG = select(_LEGS.c.status, _LEGS.c.call_sid, _LEGS.c.outcome).where(_THIS_LEG)
+_UPDATE_LEG = update(_LEGS).where(_THIS_LEG)
+_END_LEG = update(_LEGS).where(_THIS_LEG, _LEGS.c.outcome.is_(None))
+_OPEN_LEGS = select(_LEGS.c.attempt, _LEGS.c.call_sid, _LEGS.c.status).where(
+    _LEGS.c.call_id == bindparam("b_call_id"), _LEGS.c.outcome.is_(None)
+)
+_LEG_BY_SID = _LEGS.c.call_sid == bindparam("b_call_sid")
+_LEG_JOINED = update(_LEGS).where(_LEG_BY_SID, _LEGS.c.joined_at.is_(None))
+_LEG_LEFT = update(_LEGS).where(_LEG_BY_SID, _LEGS.c.left_at.is_(None))
+
+LEG_PROGRESS = ("dialling", "queued", "initiated", "ringing", "in-progress")
+"""Where an agent's call can be before it ends, in order; every other status is final."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,15 @@ class CallFacts:
     caller_number: str | None
     handoff_status: str | None
     summary: WarmTransferSummary | None
+    attempt_open: bool = True
+
+
+@dataclass(frozen=True)
+class OpenLeg:
+    """An agent's call that was still ringing or whispering when its attempt was ended."""
+
+    call_sid: str
+    answered: bool
 
 
 def stored_reply(database: Database, key: str) -> str | None:
@@ -59,13 +83,21 @@ def store_reply(connection: Connection, key: str, body: str, now: datetime) -> N
         raise AnsweredBefore(key)
 
 
-def call_facts(connection: Connection, call_id: str) -> CallFacts:
+def replace_reply(connection: Connection, key: str, body: str) -> None:
+    """Change the reply kept for ``key``: the request answered differently after its writes were kept."""
+    connection.execute(_REPLACE_REPLY, {"b_key": key, "body": body})
+
+
+def call_facts(connection: Connection, call_id: str, attempt: int | None = None) -> CallFacts:
+    """The call's facts; with ``attempt``, also whether that conference attempt is still open (the caller still holds for it)."""
     call = connection.execute(_CALL, {"call_id": call_id}).first()
     handoff = connection.execute(_HANDOFF_FACTS, {"call_id": call_id}).first()
+    leg = connection.execute(_LEG, {"b_call_id": call_id, "b_attempt": attempt}).first() if attempt is not None else None
     return CallFacts(
         caller_number=call.caller_number if call is not None else None,
         handoff_status=handoff.status if handoff is not None else None,
         summary=WarmTransferSummary.from_dict(handoff.summary) if handoff is not None and handoff.summary else None,
+        attempt_open=leg is None or leg.outcome is None,
     )
 
 
@@ -90,6 +122,52 @@ def connected(connection: Connection, call_id: str, agent: str | None, at: datet
     call = connection.execute(_CALL, {"call_id": call_id}).first()
     if call is not None and call.seconds_to_person is None:
         _change_call(connection, call_id, seconds_to_person=max(0.0, (at - call.started_at).total_seconds()))
+
+
+def open_leg(connection: Connection, call_id: str, attempt: int, agent: str, conference: str, now: datetime) -> bool:
+    """The agent of ``attempt`` is about to be rung into ``conference``; False if that attempt was opened before."""
+    values = {"call_id": call_id, "attempt": attempt, "agent": agent, "conference": conference, "status": LEG_PROGRESS[0], "created_at": now}
+    return insert_new(connection, _LEGS, values, ("call_id", "attempt"))
+
+
+def leg_progress(connection: Connection, call_id: str, attempt: int, call_sid: str, status: str) -> None:
+    """Where Twilio says the agent's call is; a status behind the one recorded (a late callback) changes nothing."""
+    leg = connection.execute(_LEG, {"b_call_id": call_id, "b_attempt": attempt}).first()
+    if leg is None:
+        return
+    changes: dict[str, Any] = {}
+    if call_sid and leg.call_sid is None:
+        changes["call_sid"] = call_sid
+    if _progress(status) > _progress(leg.status):
+        changes["status"] = status
+    if changes:
+        connection.execute(_UPDATE_LEG, {"b_call_id": call_id, "b_attempt": attempt, **changes})
+
+
+def end_leg(connection: Connection, call_id: str, attempt: int, outcome: str, now: datetime) -> bool:
+    """Settle how ``attempt`` ended unless something already did; True only for the request that settled it."""
+    ended = connection.execute(_END_LEG, {"b_call_id": call_id, "b_attempt": attempt, "outcome": outcome, "ended_at": now})
+    return ended.rowcount == 1
+
+
+def end_open_legs(connection: Connection, call_id: str, outcome: str, now: datetime) -> list[OpenLeg]:
+    """Settle every attempt still open (the caller hung up); the agents' calls Twilio still has up, to hang up."""
+    legs = connection.execute(_OPEN_LEGS, {"b_call_id": call_id}).all()
+    ended = [leg for leg in legs if end_leg(connection, call_id, leg.attempt, outcome, now)]
+    return [OpenLeg(leg.call_sid, leg.status == "in-progress") for leg in ended if leg.call_sid and leg.status in LEG_PROGRESS]
+
+
+def leg_joined(connection: Connection, call_sid: str, at: datetime) -> None:
+    connection.execute(_LEG_JOINED, {"b_call_sid": call_sid, "joined_at": at})
+
+
+def leg_left(connection: Connection, call_sid: str, at: datetime) -> None:
+    connection.execute(_LEG_LEFT, {"b_call_sid": call_sid, "left_at": at})
+
+
+def _progress(status: str) -> int:
+    """How far along an agent's call is: its place in ``LEG_PROGRESS``, and past the end for a final status."""
+    return LEG_PROGRESS.index(status) if status in LEG_PROGRESS else len(LEG_PROGRESS)
 
 
 def save_voicemail(connection: Connection, call_id: str, recording_sid: str, recording_url: str, seconds: int | None, now: datetime) -> None:
