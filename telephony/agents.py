@@ -15,7 +15,8 @@ from frontdoor.telephony.rest import twilio_client
 
 log = logging.getLogger(__name__)
 
-AGENT_CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
+AGENT_CALL_EVENTS = ["answered", "completed"]
+"""What frontdoor needs to hear about an agent's call: that they picked up (to hang up right), and how it ended."""
 
 
 class RestError(FrontdoorError):

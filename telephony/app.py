@@ -26,6 +26,7 @@ from frontdoor.errors import FrontdoorError, NotFoundError
 from frontdoor.telephony import records, twiml
 from frontdoor.telephony.agents import AgentDialer
 from frontdoor.telephony.conference import LEG_OUTCOMES, ConferenceTransfer, FollowUp, settled_unreachable
+from frontdoor.telephony.records import Write
 from frontdoor.telephony.security import (
     SIGNATURE_HEADER,
     RejectedRequest,
@@ -46,7 +47,6 @@ _CONNECTED_DIAL_STATUSES = {"completed", "answered"}
 _VOICEMAIL_WORDS = re.compile(r"\b(message|voicemail|voice mail|record)\b", re.IGNORECASE)
 
 Handler = Callable[[WebhookParams, str], str]
-Write = Callable[[Connection], object]
 
 
 @dataclass(frozen=True)
@@ -184,10 +184,10 @@ class PhoneLine:
             return self._previous_reply(key) or self.safe_handoff(call_id)
         for answered, body, follow_ups in reversed(given):
             if answered is decision:
-                return self._carry_out(key, call_id, body, follow_ups, lambda: self.render(decision, params).body)
+                return self._ring_or_dial(key, call_id, body, follow_ups, lambda: self.render(decision, params).body)
         return self.render(decision, params).body
 
-    def _carry_out(self, key: str, call_id: str, body: str, follow_ups: list[FollowUp], dial_instead: Callable[[], str]) -> str:
+    def _ring_or_dial(self, key: str, call_id: str, body: str, follow_ups: list[FollowUp], dial_instead: Callable[[], str]) -> str:
         """Make the REST requests a reply's kept writes call for; if no agent can be rung for it, answer with ``<Dial>`` instead."""
         if not follow_ups:
             return body
@@ -198,7 +198,7 @@ class PhoneLine:
         self._record(call_id, (settled_unreachable(call_id, failed.attempt, self.service.clock()), partial(records.replace_reply, key=key, body=instead)))
         return instead
 
-    def _then(self, body: str, follow_ups: list[FollowUp]) -> str:
+    def _follow_up(self, body: str, follow_ups: list[FollowUp]) -> str:
         """Answer ``body`` after the REST requests the kept writes call for (the caller already holds: nothing to answer instead)."""
         if follow_ups:
             self.transfer.carry_out(follow_ups, self._public_base(), self._record)
@@ -361,7 +361,7 @@ class PhoneLine:
             taken = partial(self.transfer.take, call_id=call_id, attempt=attempt)
             return Answer(twiml.whisper_answer(True, self.line, call_id, pressed=bool(digit)), (taken,))
 
-        return self._then(self._once(f"{params.call_sid}:agent-accept", answer), follow_ups)
+        return self._follow_up(self._once(f"{params.call_sid}:agent-accept", answer), follow_ups)
 
     def agent_status(self, params: WebhookParams, call_id: str) -> str:
         """Where an agent's call is; when it ends without the agent taking the caller, the next agent is rung."""
@@ -376,7 +376,7 @@ class PhoneLine:
                 writes += (partial(self.transfer.attempt_over, call_id=call_id, attempt=attempt, outcome=outcome, follow_ups=follow_ups),)
             return Answer(str(VoiceResponse()), writes)
 
-        return self._then(self._once(f"{params.call_sid}:agent-status:{status}", answer), follow_ups)
+        return self._follow_up(self._once(f"{params.call_sid}:agent-status:{status}", answer), follow_ups)
 
     def conference_status(self, params: WebhookParams, call_id: str) -> str:
         """When an agent's call joins or leaves the caller's conference, kept once whatever order the events arrive in."""
@@ -424,7 +424,7 @@ class PhoneLine:
         follow_ups: list[FollowUp] = []
         key = f"{params.call_sid}:queue:{attempt}"
         dial_instead = partial(twiml.next_agent, call_id, self.dial_line, attempt + 1, self._can_call_back(params))
-        return self._carry_out(key, call_id, self._once(key, answer), follow_ups, dial_instead)
+        return self._ring_or_dial(key, call_id, self._once(key, answer), follow_ups, dial_instead)
 
     # --- when nobody answers ----------------------------------------------------------------
 
@@ -480,7 +480,7 @@ class PhoneLine:
                     self.transfer.caller_gone(connection, call_id, follow_ups)
             if not known:
                 log.info("status callback for a call frontdoor does not know: %s", call_id)
-            self._then("", follow_ups)
+            self._follow_up("", follow_ups)
         return str(VoiceResponse())
 
     # --- answers when something failed ------------------------------------------------------

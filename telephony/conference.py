@@ -19,11 +19,10 @@ from sqlalchemy import Connection
 
 from frontdoor.telephony import records, twiml
 from frontdoor.telephony.agents import AgentDialer, RestError
+from frontdoor.telephony.records import Write
 from frontdoor.telephony.twiml import Line
 
 log = logging.getLogger(__name__)
-
-Write = Callable[[Connection], object]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
@@ -16,6 +16,9 @@ from frontdoor.storage.database import Database, insert_new
 from frontdoor.storage.schema import AgentLeg, CallbackRequest, CallRecord, HandoffRecord, Voicemail, WebhookReply
 from frontdoor.handoff.summary import WarmTransferSummary
 
+
+Write = Callable[[Connection], object]
+"""One of a webhook's writes, given its transaction."""
 
 _CALLS = CallRecord.__table__
 _HANDOFFS = HandoffRecord.__table__

@@ -15,7 +15,7 @@ import pytest
 from frontdoor.conversation import replies
 from frontdoor.storage.schema import AgentLeg, CallbackRequest, CallRecord, HandoffRecord, TurnRecord, Voicemail, WebhookReply
 from phone_line import AGENT_1, AGENT_2, PUBLIC, Phone
-from twilio_sim import KEY_SECONDS, Agent, Heard, QueueBehaviour, SimulatedCall, speech_seconds
+from twilio_sim import KEY_SECONDS, Agent, QueueBehaviour, SimulatedCall, speech_seconds
 
 FROM_NUMBER = "+15550001000"
 RING_TIMEOUT = 15.0
@@ -28,17 +28,6 @@ def legs(line: Phone, call: SimulatedCall) -> list[AgentLeg]:
 def request_ended(call: SimulatedCall) -> float:
     """When the caller finished saying what they wanted."""
     return call.spoke[-1][1]
-
-
-def longest_silence(audio: list[Heard], since: float, until: float) -> float:
-    """The longest stretch between ``since`` and ``until`` in which the caller hears nothing."""
-    longest, heard_until = 0.0, since
-    for heard in sorted(audio, key=lambda each: each.start):
-        if heard.end <= since or heard.start >= until:
-            continue
-        longest = max(longest, heard.start - heard_until)
-        heard_until = max(heard_until, heard.end)
-    return max(longest, until - heard_until)
 
 
 def moved(line: Phone, call: SimulatedCall) -> list[ET.Element]:
@@ -59,7 +48,7 @@ def test_the_first_agent_is_rung_at_the_decision_and_joins_the_holding_caller_af
     assert (placed["To"], placed["From"], placed["Timeout"]) == (AGENT_1, FROM_NUMBER, str(int(RING_TIMEOUT)))
     assert placed["Url"] == f"{PUBLIC}/twilio/agent?{query}" and placed["StatusCallback"] == f"{PUBLIC}/twilio/agent/status?{query}"
     created = next(request for request in line.api.requests if request.path.endswith("/Calls.json"))
-    assert created.values["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
+    assert created.values["StatusCallbackEvent"] == ["answered", "completed"]
 
     (leg,) = call.legs
     handoff_said = next(heard for heard in call.audio if "connecting you to a person" in heard.text)
@@ -68,7 +57,7 @@ def test_the_first_agent_is_rung_at_the_decision_and_joins_the_holding_caller_af
     whisper = call.agent_heard[0]
     assert "Asked for a person" in whisper and "Dana Whitfield" in whisper
     assert call.bridged_at == pytest.approx(leg.placed_at + 6 + speech_seconds(whisper))
-    assert longest_silence(call.audio, request_ended(call), call.bridged_at) <= 2.0
+    assert call.longest_silence(request_ended(call), call.bridged_at) <= 2.0
     assert line.api.call_updates() == [], "nothing had to move the caller"
 
     (row,) = legs(line, call)
@@ -118,7 +107,7 @@ def test_an_agent_who_does_not_answer_is_followed_when_their_phone_stops_ringing
     assert second.placed_at - first.placed_at == pytest.approx(RING_TIMEOUT)
     assert call.bridged_to == AGENT_2
     assert call.bridged_at - request_ended(call) == pytest.approx(RING_TIMEOUT + 6 + speech_seconds(call.agent_heard[0]))
-    assert longest_silence(call.audio, request_ended(call), call.bridged_at) <= 2.0
+    assert call.longest_silence(request_ended(call), call.bridged_at) <= 2.0
     assert [(row.attempt, row.outcome, row.status) for row in legs(line, call)] == [(0, "no_answer", "no-answer"), (1, "accepted", "completed")]
 
 
@@ -221,19 +210,19 @@ def test_retried_webhooks_get_byte_identical_replies_and_ring_nobody_twice(phone
 
 
 def test_status_callbacks_that_arrive_late_or_out_of_order_change_nothing(phone) -> None:  # type: ignore[no-untyped-def]
-    line = phone({AGENT_1: Agent("no-answer", late=("initiated", "ringing")), AGENT_2: Agent()})
+    line = phone({AGENT_1: Agent(hangs_up_in_whisper=True, late=("in-progress",)), AGENT_2: Agent()})
     call = line.call()
     call.say("agent")
     first, _ = call.legs
     statuses = [r.params["CallStatus"] for r in line.twilio.requests if "/agent/status" in r.url and r.params["CallSid"] == first.sid]
-    assert statuses == ["no-answer", "initiated", "ringing"], "the final status came first"
-    assert [(row.status, row.outcome) for row in legs(line, call)] == [("no-answer", "no_answer"), ("completed", "accepted")]
+    assert statuses == ["completed", "in-progress"], "the end came before the answer"
+    assert [(row.status, row.outcome) for row in legs(line, call)] == [("completed", "declined"), ("completed", "accepted")]
     assert len(line.api.calls()) == 2 and call.bridged_to == AGENT_2
 
     status_url = f"{PUBLIC}/twilio/agent/status?call={call.sid}&attempt=0"
     stray = {**first.params(CallStatus="canceled"), "CallbackSource": "call-progress-events", "SequenceNumber": "9"}
     assert line.twilio.post(status_url, stray).status == 200
-    assert len(line.api.calls()) == 2 and legs(line, call)[0].outcome == "no_answer"
+    assert len(line.api.calls()) == 2 and legs(line, call)[0].outcome == "declined"
     assert line.row(HandoffRecord, call).agent == AGENT_2
 
     second = legs(line, call)[1]

@@ -867,6 +867,16 @@ class SimulatedCall(Leg):
         reply = self.twilio.post(self.twilio.status_url, self.params(CallStatus="completed", CallDuration=str(self.seconds)))
         self.replies.append(reply)
 
+    def longest_silence(self, since: float, until: float) -> float:
+        """The longest stretch between ``since`` and ``until`` in which the caller heard nothing."""
+        longest, heard_until = 0.0, since
+        for heard in sorted(self.audio, key=lambda each: each.start):
+            if heard.end <= since or heard.start >= until:
+                continue
+            longest = max(longest, heard.start - heard_until)
+            heard_until = max(heard_until, heard.end)
+        return max(longest, until - heard_until)
+
     @property
     def transcript(self) -> str:
         return " ".join(self.heard)
