@@ -42,6 +42,7 @@ def serving(command: list[str], environ: dict[str, str], ready_path: str, log_pa
     """Start gunicorn, wait until it answers ``ready_path``, and always stop it (also on Ctrl-C)."""
     port = int(command[command.index("--bind") + 1].rsplit(":", 1)[1])
     base = f"http://127.0.0.1:{port}"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=environ, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         try:
@@ -79,7 +80,6 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def fresh_database(folder: Path, postgres_url: str | None) -> Iterator[str]:
     """A new, empty database URL: SQLite in ``folder``, or a database created on the PostgreSQL server."""
     if not postgres_url:
-        folder.mkdir(parents=True, exist_ok=True)
         yield f"sqlite:///{folder / 'frontdoor.db'}"
         return
     with scratch_database(postgres_url, "frontdoor_bench") as url:

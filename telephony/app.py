@@ -364,19 +364,19 @@ class PhoneLine:
         return self._follow_up(self._once(f"{params.call_sid}:agent-accept", answer), follow_ups)
 
     def agent_status(self, params: WebhookParams, call_id: str) -> str:
-        """Where an agent's call is; when it ends without the agent taking the caller, the next agent is rung."""
+        """Where an agent's call is; when it ends without the agent taking the caller, the next agent is rung.
+
+        No stored reply is needed: the reply is always empty, a status behind the recorded one changes
+        nothing, and only the first request to settle the attempt rings anyone.
+        """
         attempt = self._step("attempt")
         status = params.get("CallStatus")
         follow_ups: list[FollowUp] = []
-
-        def answer() -> Answer:
-            writes: tuple[Write, ...] = (partial(records.leg_progress, call_id=call_id, attempt=attempt, call_sid=params.call_sid, status=status),)
-            if status in _FINAL_CALL_STATUSES:
-                outcome = LEG_OUTCOMES[status]
-                writes += (partial(self.transfer.attempt_over, call_id=call_id, attempt=attempt, outcome=outcome, follow_ups=follow_ups),)
-            return Answer(str(VoiceResponse()), writes)
-
-        return self._follow_up(self._once(f"{params.call_sid}:agent-status:{status}", answer), follow_ups)
+        writes: tuple[Write, ...] = (partial(records.leg_progress, call_id=call_id, attempt=attempt, call_sid=params.call_sid, status=status),)
+        if status in _FINAL_CALL_STATUSES:
+            writes += (partial(self.transfer.attempt_over, call_id=call_id, attempt=attempt, outcome=LEG_OUTCOMES[status], follow_ups=follow_ups),)
+        self._record(call_id, writes)
+        return self._follow_up(str(VoiceResponse()), follow_ups)
 
     def conference_status(self, params: WebhookParams, call_id: str) -> str:
         """When an agent's call joins or leaves the caller's conference, kept once whatever order the events arrive in."""

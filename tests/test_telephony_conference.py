@@ -192,6 +192,15 @@ def test_when_twilio_cannot_ring_the_agent_the_caller_is_dialled_with_dial_inste
     assert [row.outcome for row in legs(line, call)] == ["unreachable"]
 
 
+def test_an_agent_twilio_refuses_to_ring_while_the_caller_holds_counts_as_not_answering(phone) -> None:  # type: ignore[no-untyped-def]
+    line = phone({AGENT_1: Agent("no-answer"), AGENT_2: Agent()})
+    line.api.refuse(AGENT_2)
+    call = line.call()
+    call.say("agent")
+    assert [row.outcome for row in legs(line, call)] == ["no_answer", "unreachable"]
+    assert "nobody at the service desk" in call.heard[-1] and call.waiting is not None
+
+
 def test_retried_webhooks_get_byte_identical_replies_and_ring_nobody_twice(phone) -> None:  # type: ignore[no-untyped-def]
     line = phone({AGENT_1: Agent("no-answer"), AGENT_2: Agent()})
     call = line.call()

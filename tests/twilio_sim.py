@@ -1054,6 +1054,7 @@ class TwilioApiServer:
         self.auth_token = auth_token
         self.requests: list[ApiRequest] = []
         self.failures: list[int] = []
+        self.refused: set[str] = set()
         self.calls_by_id: dict[str, SimulatedCall] = {}
         self.legs: dict[str, Leg] = {}
         self._lock = threading.Lock()
@@ -1073,6 +1074,10 @@ class TwilioApiServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def refuse(self, number: str) -> None:
+        """Refuse to call ``number`` (error 21215, as for a country outside the account's geo permissions)."""
+        self.refused.add(number)
 
     def fail_next(self, count: int, status: int = 500) -> None:
         """Answer the next ``count`` create requests with ``status`` (as during a Twilio incident)."""
@@ -1106,6 +1111,9 @@ class TwilioApiServer:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as api.twilio.com
+            disable_nagle_algorithm = True  # headers and body leave at once, not 40 ms apart
+
             def log_message(self, format: str, *args: object) -> None:
                 return
 
@@ -1165,6 +1173,8 @@ class TwilioApiServer:
                     return self._error(400, 21213, "No 'From' number is specified")
                 if not (form.get("Url") or form.get("Twiml") or form.get("ApplicationSid")):
                     return self._error(400, 21205, "Url parameter is required.")
+                if form["To"] in api.refused:
+                    return self._error(400, 21215, f"Account not authorized to call {form['To']}. Check your geo permissions.")
                 if form.get("Twiml"):
                     ET.fromstring(form["Twiml"])
                 sid = new_sid("CA")
