@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property, partial
-from typing import Callable
+from typing import Callable, TypeVar
 
 from flask import Blueprint, Flask, Response, request
 from sqlalchemy import Connection
@@ -47,6 +47,7 @@ _CONNECTED_DIAL_STATUSES = {"completed", "answered"}
 _VOICEMAIL_WORDS = re.compile(r"\b(message|voicemail|voice mail|record)\b", re.IGNORECASE)
 
 Handler = Callable[[WebhookParams, str], str]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -285,11 +286,18 @@ class PhoneLine:
         facts = self._facts(call_id)
         return facts is None or facts.handoff_status == "connected"
 
-    def _facts(self, call_id: str, attempt: int | None = None) -> records.CallFacts | None:
-        """What the line knows of the call (and whether the conference attempt ``attempt`` is still open); None if the database fails."""
+    def _facts(self, call_id: str) -> records.CallFacts | None:
+        """What the line knows of the call; None if the database fails."""
+        return self._read(call_id, partial(records.call_facts, call_id=call_id))
+
+    def _caller_waits(self, call_id: str, attempt: int) -> bool:
+        """The caller still holds for conference ``attempt`` (assumed so if the database fails: the agent joins)."""
+        return self._read(call_id, partial(records.attempt_open, call_id=call_id, attempt=attempt)) is not False
+
+    def _read(self, call_id: str, read: Callable[[Connection], T]) -> T | None:
         try:
             with self.service.database.read() as connection:
-                return records.call_facts(connection, call_id, attempt)
+                return read(connection)
         except FrontdoorError as exc:
             log.error("cannot read call %s: %s", call_id, exc)
             return None
@@ -338,10 +346,9 @@ class PhoneLine:
         attempt = self._step("attempt")
 
         def answer() -> Answer:
-            facts = self._facts(call_id, attempt)
-            if facts is not None and not facts.attempt_open:
+            if not self._caller_waits(call_id, attempt):
                 return Answer(twiml.caller_left(self.line))
-            return Answer(twiml.whisper(_whisper_text(facts), call_id, attempt, self.line))
+            return Answer(twiml.whisper(_whisper_text(self._facts(call_id)), call_id, attempt, self.line))
 
         return self._once(f"{params.call_sid}:agent", answer)
 
@@ -355,8 +362,7 @@ class PhoneLine:
             if digit and params.get("Digits") != digit:
                 declined = partial(self.transfer.attempt_over, call_id=call_id, attempt=attempt, outcome="declined", follow_ups=follow_ups)
                 return Answer(twiml.whisper_answer(False, self.line), (declined,))
-            facts = self._facts(call_id, attempt)
-            if facts is not None and not facts.attempt_open:
+            if not self._caller_waits(call_id, attempt):
                 return Answer(twiml.caller_left(self.line))
             taken = partial(self.transfer.take, call_id=call_id, attempt=attempt)
             return Answer(twiml.whisper_answer(True, self.line, call_id, pressed=bool(digit)), (taken,))

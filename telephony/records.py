@@ -63,7 +63,6 @@ class CallFacts:
     caller_number: str | None
     handoff_status: str | None
     summary: WarmTransferSummary | None
-    attempt_open: bool = True
 
 
 @dataclass(frozen=True)
@@ -91,17 +90,20 @@ def replace_reply(connection: Connection, key: str, body: str) -> None:
     connection.execute(_REPLACE_REPLY, {"b_key": key, "body": body})
 
 
-def call_facts(connection: Connection, call_id: str, attempt: int | None = None) -> CallFacts:
-    """The call's facts; with ``attempt``, also whether that conference attempt is still open (the caller still holds for it)."""
+def call_facts(connection: Connection, call_id: str) -> CallFacts:
     call = connection.execute(_CALL, {"call_id": call_id}).first()
     handoff = connection.execute(_HANDOFF_FACTS, {"call_id": call_id}).first()
-    leg = connection.execute(_LEG, {"b_call_id": call_id, "b_attempt": attempt}).first() if attempt is not None else None
     return CallFacts(
         caller_number=call.caller_number if call is not None else None,
         handoff_status=handoff.status if handoff is not None else None,
         summary=WarmTransferSummary.from_dict(handoff.summary) if handoff is not None and handoff.summary else None,
-        attempt_open=leg is None or leg.outcome is None,
     )
+
+
+def attempt_open(connection: Connection, call_id: str, attempt: int) -> bool:
+    """Whether conference ``attempt`` still waits for its agent (an attempt frontdoor has no row of counts as open)."""
+    leg = connection.execute(_LEG, {"b_call_id": call_id, "b_attempt": attempt}).first()
+    return leg is None or leg.outcome is None
 
 
 def ringing(connection: Connection, call_id: str, agent: str) -> None:
