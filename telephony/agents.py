@@ -1,4 +1,4 @@
-"""The REST side of a conference transfer: ring an agent, move the caller's call, hang up an agent's call."""
+"""The REST side of a conference transfer: ring an agent, give a call new TwiML, cancel an agent's ringing call."""
 
 from __future__ import annotations
 
@@ -48,18 +48,18 @@ class AgentDialer:
         return str(call.sid)
 
     def redirect(self, call_sid: str, twiml: str) -> None:
-        """Give a call in progress new TwiML (the caller leaves the conference for it)."""
+        """Give a call in progress new TwiML (a holding caller leaves the conference for it)."""
         try:
             self._client().calls(call_sid).update(twiml=twiml)
         except (TwilioException, OSError) as exc:
             raise RestError(f"Twilio could not redirect call {call_sid}: {exc}") from exc
 
-    def hang_up(self, call_sid: str, answered: bool) -> None:
-        """End an agent's call: cancel it while it rings, complete it once answered."""
+    def cancel(self, call_sid: str) -> None:
+        """Stop an agent's phone ringing (a call not yet answered)."""
         try:
-            self._client().calls(call_sid).update(status="completed" if answered else "canceled")
+            self._client().calls(call_sid).update(status="canceled")
         except (TwilioException, OSError) as exc:
-            raise RestError(f"Twilio could not hang up call {call_sid}: {exc}") from exc
+            raise RestError(f"Twilio could not cancel call {call_sid}: {exc}") from exc
 
     def _client(self) -> Client:
         client = getattr(self._clients, "client", None)

@@ -45,7 +45,7 @@ class MoveCaller:
 
 @dataclass(frozen=True)
 class HangUp:
-    """End an agent's call that nobody needs any more."""
+    """End an agent's call that nobody needs any more: stop it ringing, or tell the agent the caller is gone."""
 
     call_sid: str
     answered: bool
@@ -115,8 +115,10 @@ class ConferenceTransfer:
                         pending.append(MoveCaller(step.call_id, step.attempt, True))
                 elif isinstance(step, MoveCaller):
                     self.dialer.redirect(step.call_id, twiml.next_agent(step.call_id, line, step.attempt, step.can_call_back))
+                elif step.answered:
+                    self.dialer.redirect(step.call_sid, twiml.caller_left(line))
                 else:
-                    self.dialer.hang_up(step.call_sid, step.answered)
+                    self.dialer.cancel(step.call_sid)
             except RestError as exc:
                 log.error("%s", exc)
                 if isinstance(step, Ring):

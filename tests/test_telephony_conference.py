@@ -162,15 +162,20 @@ def test_a_queue_after_an_agent_keeps_enqueue_and_the_honest_place_in_line(phone
 # --- the caller leaves --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("hang_up_after", "ended_as"), [(3.0, "canceled"), (9.0, "completed")])
-def test_a_caller_who_hangs_up_while_holding_ends_the_agents_call(phone, hang_up_after: float, ended_as: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("agent_answered", [False, True])
+def test_a_caller_who_hangs_up_while_holding_ends_the_agents_call(phone, agent_answered: bool) -> None:  # type: ignore[no-untyped-def]
     line = phone({AGENT_1: Agent(ring_seconds=6)})
     call = line.call()
-    call.hang_up_in(call.waiting.ready_at + speech_seconds("agent") + hang_up_after)  # type: ignore[union-attr]
+    call.hang_up_in(call.waiting.ready_at + speech_seconds("agent") + (9.0 if agent_answered else 3.0))  # type: ignore[union-attr]
     call.say("agent")
     (leg,) = call.legs
-    assert (leg.sid, {"Status": ended_as}) in line.api.call_updates()
-    assert leg.status == ended_as and call.bridged_to is None
+    ((sid, asked),) = line.api.call_updates()
+    assert sid == leg.sid and call.bridged_to is None
+    if agent_answered:
+        assert replies.CALLER_LEFT in asked["Twiml"] and call.agent_heard[-1] == replies.CALLER_LEFT, "the agent is told, not cut off"
+        assert leg.status == "completed"
+    else:
+        assert asked == {"Status": "canceled"} and leg.status == "canceled"
     (row,) = legs(line, call)
     assert row.outcome == "caller_left"
     assert line.row(HandoffRecord, call).status == "abandoned"
