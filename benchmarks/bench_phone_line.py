@@ -1,7 +1,8 @@
 """Webhook latency of the phone line under gunicorn, side by side with a floor, on SQLite and PostgreSQL.
 
 Run: ``python3 benchmarks/bench_phone_line.py [--calls 200] [--concurrency 50] [--pause-ms 500]
-[--workers 2] [--threads 1] [--postgres-url URL] [--floor checked|bare] [--transfer-mode conference|dial]``.
+[--workers 2] [--threads 1] [--postgres-url URL] [--floor checked|bare] [--transfer-mode conference|dial]
+[--turn-cpu-ms N]``.
 
 For each database (SQLite, then PostgreSQL when ``--postgres-url`` names a server and a role allowed
 to create databases):
@@ -23,7 +24,9 @@ to create databases):
 4. Saturated: the same again with no pause, so ``--concurrency`` requests are always in flight, for
    throughput (requests per second) of frontdoor as a share of the floor's.
 
-The client shares the machine's cores with the servers: its threads sign, send and parse too.
+``--turn-cpu-ms N`` serves frontdoor with ``benchmarks/turn_cpu_config.py``: N ms of CPU before every
+speech turn, standing in for a language model on every turn. The client shares the machine's cores
+with the servers: its threads sign, send and parse too.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence, TypeVar
 
@@ -92,7 +95,7 @@ class TimedTransport:
         started = time.perf_counter()
         reply = self.inner.post(url, params, headers)
         seconds = time.perf_counter() - started
-        self.sent.append(Sent(url, dict(params), dict(headers), hook_name(url), reply.status, seconds))
+        self.sent.append(Sent(url, dict(params), dict(headers), hook_name(url, reply.body), reply.status, seconds))
         return reply
 
 
@@ -130,10 +133,10 @@ class Measured:
     calls: list[CallResult]
 
 
-def hook_name(url: str) -> str:
-    """``https://host/twilio/whisper/accept?call=..`` → ``whisper/accept``."""
-    path = url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]
-    return path.removeprefix("twilio/")
+def hook_name(url: str, reply: str = "") -> str:
+    """``https://host/twilio/whisper/accept?call=..`` → ``whisper/accept``; a turn that hands off → ``gather (handoff)``."""
+    hook = url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0].removeprefix("twilio/")
+    return f"{hook} (handoff)" if hook in {"voice", "gather"} and "<Dial" in reply else hook
 
 
 # --- servers -----------------------------------------------------------------------------------
@@ -145,8 +148,10 @@ def frontdoor_server(folder: Path, database_url: str, api: TwilioApiServer, args
     environment = frontdoor_environment(
         folder, database_url, TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=api.auth_token, TWILIO_FROM_NUMBER=FROM_NUMBER,
         FRONTDOOR_AGENTS=AGENT, FRONTDOOR_TWILIO_API_BASE_URL=api.base_url, FRONTDOOR_TWILIO_TRANSFER_MODE=args.transfer_mode,
+        FRONTDOOR_BENCH_TURN_CPU_MS=str(args.turn_cpu_ms),
     )
-    command = gunicorn_command("frontdoor.web:create_app()", free_port(), args.workers, args.threads, ["--config", args.gunicorn_config])
+    config = str(ROOT / "benchmarks" / "turn_cpu_config.py") if args.turn_cpu_ms else args.gunicorn_config
+    command = gunicorn_command("frontdoor.web:create_app()", free_port(), args.workers, args.threads, ["--config", config])
     with serving(command, environment, "/healthz", folder / "frontdoor.log") as server:
         yield server
 
@@ -198,6 +203,7 @@ def replay(server: str, requests: list[Sent], pause_ms: float) -> CallResult:
     try:
         for sent in requests:
             reply = transport.post(sent.url, sent.params, sent.headers)
+            transport.sent[-1] = replace(transport.sent[-1], hook=sent.hook)
             if reply.status != 200:
                 return CallResult("replay", transport.sent, False, False, f"{sent.hook} answered {reply.status}")
     except OSError as exc:
@@ -330,6 +336,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured calls first (default 20)")
     parser.add_argument("--postgres-url", help="also on PostgreSQL: a URL of a role allowed to create databases")
     parser.add_argument("--transfer-mode", choices=("conference", "dial"), default="conference", help="how handoffs reach the agent (default conference)")
+    parser.add_argument("--turn-cpu-ms", type=float, default=0.0, help="CPU added before every speech turn, as a language model would (default 0)")
     parser.add_argument("--gunicorn-config", default=SERVER_CONFIG,
                         help=f"gunicorn config for the frontdoor server only, e.g. a file with profiling hooks (default: {SERVER_CONFIG}, as in production)")
     parser.add_argument("--floor", choices=("checked", "bare"), default="checked",
@@ -348,7 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     backends = [("SQLite (WAL)", None)] + ([("PostgreSQL", args.postgres_url)] if args.postgres_url else [])
     mode = "sync" if args.threads <= 1 else f"gthread x{args.threads} threads"
     print(f"gunicorn: {args.workers} workers ({mode}) on 127.0.0.1, {os.cpu_count()} cores shared with the client; "
-          f"floor: {'a fixed <Say> after the signature check and one committed row' if args.floor == 'checked' else 'a fixed <Say>'}")
+          f"floor: {'a fixed <Say> after the signature check and one committed row' if args.floor == 'checked' else 'a fixed <Say>'}"
+          f"{f'; {args.turn_cpu_ms:g} ms of CPU added before every speech turn' if args.turn_cpu_ms else ''}")
     print(f"load average (1 min) before the run: {load_before:.2f} (other work on the machine skews the figures)")
     print()
     try:
