@@ -381,6 +381,8 @@ class PhoneLine:
         writes: tuple[Write, ...] = (partial(records.leg_progress, call_id=call_id, attempt=attempt, call_sid=params.call_sid, status=status),)
         if status in _FINAL_CALL_STATUSES:
             writes += (partial(self.transfer.attempt_over, call_id=call_id, attempt=attempt, outcome=LEG_OUTCOMES[status], follow_ups=follow_ups),)
+        else:
+            writes = (records.unhurried, *writes)
         self._record(call_id, writes)
         return self._follow_up(str(VoiceResponse()), follow_ups)
 
@@ -389,7 +391,7 @@ class PhoneLine:
         event, call_sid = params.get("StatusCallbackEvent"), params.call_sid
         moments = {"participant-join": records.leg_joined, "participant-leave": records.leg_left}
         if event in moments and call_sid and call_sid != call_id:
-            self._record(call_id, (partial(moments[event], call_sid=call_sid, at=self.service.clock()),))
+            self._record(call_id, (records.unhurried, partial(moments[event], call_sid=call_sid, at=self.service.clock())))
         return str(VoiceResponse())
 
     def conference_done(self, params: WebhookParams, call_id: str) -> str:

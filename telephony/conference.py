@@ -135,7 +135,8 @@ class ConferenceTransfer:
             twiml.url(line, "agent/status", step.call_id, attempt=step.attempt),
             line.dial_timeout_seconds,
         )
-        record(step.call_id, (partial(records.leg_progress, call_id=step.call_id, attempt=step.attempt, call_sid=sid, status="queued"),))
+        noted = partial(records.leg_progress, call_id=step.call_id, attempt=step.attempt, call_sid=sid, status="queued")
+        record(step.call_id, (records.unhurried, noted))
 
     def _after_unreachable(self, step: Ring, record: Callable[[str, tuple[Write, ...]], None]) -> list[FollowUp]:
         follow_ups: list[FollowUp] = []

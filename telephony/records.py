@@ -73,6 +73,15 @@ class OpenLeg:
     answered: bool
 
 
+def unhurried(connection: Connection) -> None:
+    """Commit this transaction without waiting for the disk (PostgreSQL's ``synchronous_commit``; SQLite in WAL mode never waits).
+
+    For facts the call can go without or that Twilio sends again: a crash may lose the last of them, never anything else.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
 def stored_reply(database: Database, key: str) -> str | None:
     """The reply already given to the request ``key``, if any."""
     with database.read() as connection:
