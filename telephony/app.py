@@ -345,10 +345,14 @@ class PhoneLine:
         """An agent picked up the call frontdoor placed: the whisper, unless the caller is gone."""
         attempt = self._step("attempt")
 
+        def read(connection: Connection) -> tuple[bool, records.CallFacts]:
+            return records.attempt_open(connection, call_id, attempt), records.call_facts(connection, call_id)
+
         def answer() -> Answer:
-            if not self._caller_waits(call_id, attempt):
+            waiting, facts = self._read(call_id, read) or (True, None)
+            if not waiting:
                 return Answer(twiml.caller_left(self.line))
-            return Answer(twiml.whisper(_whisper_text(self._facts(call_id)), call_id, attempt, self.line))
+            return Answer(twiml.whisper(_whisper_text(facts), call_id, attempt, self.line))
 
         return self._once(f"{params.call_sid}:agent", answer)
 
