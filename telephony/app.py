@@ -391,11 +391,10 @@ class PhoneLine:
         return self._follow_up(str(VoiceResponse()), follow_ups)
 
     def conference_status(self, params: WebhookParams, call_id: str) -> str:
-        """When an agent's call joins or leaves the caller's conference, kept once whatever order the events arrive in."""
-        event, call_sid = params.get("StatusCallbackEvent"), params.call_sid
-        moments = {"participant-join": records.leg_joined, "participant-leave": records.leg_left}
-        if event in moments and call_sid and call_sid != call_id:
-            self._record(call_id, (records.unhurried, partial(moments[event], call_sid=call_sid, at=self.service.clock())))
+        """When the agent's call joined the caller's conference: the moment the caller had a person, kept once."""
+        call_sid = params.call_sid
+        if params.get("StatusCallbackEvent") == "participant-join" and call_sid and call_sid != call_id:
+            self._record(call_id, (records.unhurried, partial(records.leg_joined, call_sid=call_sid, at=self.service.clock())))
         return str(VoiceResponse())
 
     def conference_done(self, params: WebhookParams, call_id: str) -> str:

@@ -50,7 +50,6 @@ _OPEN_LEGS = select(_LEGS.c.attempt, _LEGS.c.call_sid, _LEGS.c.status).where(
 )
 _LEG_BY_SID = _LEGS.c.call_sid == bindparam("b_call_sid")
 _LEG_JOINED = update(_LEGS).where(_LEG_BY_SID, _LEGS.c.joined_at.is_(None))
-_LEG_LEFT = update(_LEGS).where(_LEG_BY_SID, _LEGS.c.left_at.is_(None))
 
 LEG_PROGRESS = ("dialling", "queued", "initiated", "ringing", "in-progress")
 """Where an agent's call can be before it ends, in order; every other status is final."""
@@ -172,11 +171,8 @@ def end_open_legs(connection: Connection, call_id: str, outcome: str, now: datet
 
 
 def leg_joined(connection: Connection, call_sid: str, at: datetime) -> None:
+    """The agent's call joined the caller's conference at ``at`` (the first time counts)."""
     connection.execute(_LEG_JOINED, {"b_call_sid": call_sid, "joined_at": at})
-
-
-def leg_left(connection: Connection, call_sid: str, at: datetime) -> None:
-    connection.execute(_LEG_LEFT, {"b_call_sid": call_sid, "left_at": at})
 
 
 def _progress(status: str) -> int:

@@ -21,7 +21,7 @@ MAX_HINTS = 100
 MAX_HINT_CHARS = 100
 VOICEMAIL_MAX_SECONDS = 180
 TRANSFER_MODES = ("conference", "dial")
-CONFERENCE_EVENTS = "join leave"
+CONFERENCE_EVENTS = "join"
 
 _BASE_HINTS = {
     Expecting.REQUEST: ("agent", "a person", "representative", "help desk"),

@@ -62,7 +62,7 @@ def test_the_first_agent_is_rung_at_the_decision_and_joins_the_holding_caller_af
 
     (row,) = legs(line, call)
     assert (row.attempt, row.agent, row.call_sid, row.outcome, row.status) == (0, AGENT_1, leg.sid, "accepted", "completed")
-    assert row.conference == f"frontdoor-{call.sid}" and row.joined_at is not None and row.left_at is not None
+    assert row.conference == f"frontdoor-{call.sid}" and row.joined_at is not None
     handoff = line.row(HandoffRecord, call)
     assert (handoff.status, handoff.agent, handoff.attempts) == ("connected", AGENT_1, 1)
     record = line.row(CallRecord, call)
@@ -240,14 +240,13 @@ def test_status_callbacks_that_arrive_late_or_out_of_order_change_nothing(phone)
     assert line.row(HandoffRecord, call).agent == AGENT_2
 
     second = legs(line, call)[1]
-    joined, left = second.joined_at, second.left_at
+    joined = second.joined_at
     conference_url = f"{PUBLIC}/twilio/conference/status?call={call.sid}"
-    for event in ("participant-leave", "participant-join"):
+    for event in ("participant-join", "participant-leave", "participant-join"):
         params = {"AccountSid": first.params()["AccountSid"], "ConferenceSid": "CF" + "0" * 32, "StatusCallbackEvent": event,
                   "CallSid": second.call_sid, "SequenceNumber": "7"}
         assert line.twilio.post(conference_url, params).status == 200
-    again = legs(line, call)[1]
-    assert (again.joined_at, again.left_at) == (joined, left)
+    assert legs(line, call)[1].joined_at == joined, "a repeated join keeps the first"
 
 
 def test_conference_events_without_a_call_are_accepted_and_forged_ones_refused(phone) -> None:  # type: ignore[no-untyped-def]

@@ -172,7 +172,7 @@ def test_a_conference_handoff_holds_the_caller_in_the_calls_own_conference() -> 
     assert (conference.get("startConferenceOnEnter"), conference.get("endConferenceOnExit"), conference.get("beep")) == ("false", "true", "false")
     assert conference.get("waitUrl") == f"/twilio/hold?call={CALL_SID}&attempt=0" and conference.get("waitMethod") == "POST"
     assert conference.get("statusCallback") == f"/twilio/conference/status?call={CALL_SID}"
-    assert conference.get("statusCallbackEvent") == "join leave"
+    assert conference.get("statusCallbackEvent") == "join"
 
 
 def test_a_queue_stays_an_enqueue_in_a_conference_transfer() -> None:

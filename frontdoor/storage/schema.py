@@ -142,7 +142,6 @@ class AgentLeg(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class IncidentRecord(Base):
