@@ -61,6 +61,10 @@ class AgentDialer:
         except (TwilioException, OSError) as exc:
             raise RestError(f"Twilio could not cancel call {call_sid}: {exc}") from exc
 
+    def warm(self) -> None:
+        """Load the REST client's calls API now (about 40 ms of imports), not during the first caller's handoff."""
+        _ = self._client().calls
+
     def _client(self) -> Client:
         client = getattr(self._clients, "client", None)
         if client is None:

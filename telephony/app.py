@@ -67,7 +67,10 @@ def register(app: Flask, service: CallService) -> None:
     if settings.transfer_mode.strip().lower() == "conference" and not line.conferencing:
         log.warning("twilio.transfer_mode is conference, but ringing agents needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
                     "TWILIO_FROM_NUMBER: transfers use <Dial> instead")
-    app.register_blueprint(PhoneLine(service, line).blueprint())
+    phone_line = PhoneLine(service, line)
+    if line.conferencing:
+        phone_line.transfer.dialer.warm()
+    app.register_blueprint(phone_line.blueprint())
 
 
 @dataclass(frozen=True)
