@@ -15,7 +15,7 @@ import os
 import tomllib
 import typing
 from pathlib import Path
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -126,7 +126,9 @@ class TwilioSettings:
     public_hosts: tuple[str, ...] = ()
     validate_signatures: bool = True
     api_base_url: WebAddress = ""
-    dial_timeout_seconds: Annotated[int, Field(ge=5, le=120)] = 20
+    transfer_mode: Literal["conference", "dial"] = "conference"
+    hold_music_url: WebAddress = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+    dial_timeout_seconds: Annotated[int, Field(ge=5, le=120)] = 15
     speech_model: str = ""
     language: NotEmpty = "en-US"
     voice: NotEmpty = "Polly.Joanna"

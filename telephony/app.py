@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import partial
-from typing import Callable
+from functools import cached_property, partial
+from typing import Callable, TypeVar
 
 from flask import Blueprint, Flask, Response, request
 from sqlalchemy import Connection
@@ -29,6 +29,9 @@ from frontdoor.keeper import call_record, callback_record, connected_record, end
 from frontdoor.schemas import twilio_recording_sid
 from frontdoor.storage.journal import Record
 from frontdoor.telephony import records, twiml
+from frontdoor.telephony.agents import AgentDialer
+from frontdoor.telephony.conference import LEG_OUTCOMES, ConferenceTransfer, FollowUp, settled_unreachable
+from frontdoor.telephony.records import Write
 from frontdoor.telephony.security import (
     SIGNATURE_HEADER,
     RejectedRequest,
@@ -49,7 +52,7 @@ _CONNECTED_DIAL_STATUSES = {"completed", "answered"}
 _VOICEMAIL_WORDS = re.compile(r"\b(message|voicemail|voice mail|record)\b", re.IGNORECASE)
 
 Handler = Callable[[WebhookParams, str], str]
-Write = Callable[[Connection], object]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,14 +66,31 @@ class Answer:
 
 def register(app: Flask, service: CallService) -> None:
     """Plug the phone line into the app (entry point ``frontdoor.web: twilio``)."""
-    warn_if_unprotected(service.settings.twilio)
-    app.register_blueprint(PhoneLine(service, Line.from_settings(service.settings)).blueprint())
+    settings = service.settings.twilio
+    warn_if_unprotected(settings)
+    line = Line.from_settings(service.settings)
+    if settings.transfer_mode.strip().lower() == "conference" and not line.conferencing:
+        log.warning("twilio.transfer_mode is conference, but ringing agents needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+                    "TWILIO_FROM_NUMBER: transfers use <Dial> instead")
+    phone_line = PhoneLine(service, line)
+    if line.conferencing:
+        phone_line.transfer.dialer.warm()
+    app.register_blueprint(phone_line.blueprint())
 
 
 @dataclass(frozen=True)
 class PhoneLine:
     service: CallService
     line: Line
+
+    @cached_property
+    def dial_line(self) -> Line:
+        """The line as ``<Dial>`` transfers use it: what any reply uses whose conference writes could not be kept."""
+        return replace(self.line, transfer_mode="dial")
+
+    @cached_property
+    def transfer(self) -> ConferenceTransfer:
+        return ConferenceTransfer(self.line, AgentDialer(self.service.settings.twilio), self.service.clock)
 
     def blueprint(self) -> Blueprint:
         bp = Blueprint("twilio", __name__, url_prefix=twiml.BASE)
@@ -80,6 +100,12 @@ class PhoneLine:
             "dial": (self.dial_ended, self.after_failed_agent),
             "whisper": (self.whisper, self.generic_whisper),
             "whisper/accept": (self.whisper_accept, self.accept_anyway),
+            "hold": (self.hold, self.hold),
+            "agent": (self.agent_answered, self.generic_agent_whisper),
+            "agent/accept": (self.agent_accept, self.agent_accept_anyway),
+            "agent/status": (self.agent_status, self.nothing),
+            "conference/status": (self.conference_status, self.nothing),
+            "conference/done": (self.conference_done, self.goodbye_after_call),
             "queue/wait": (self.queue_wait, self.plain_wait),
             "queue/leave": (self.queue_leave, self.stay_in_queue),
             "queue/done": (self.queue_done, self.after_failed_agent),
@@ -88,15 +114,16 @@ class PhoneLine:
             "status": (self.status, self.nothing),
         }
         for path, (handler, fallback) in routes.items():
-            bp.add_url_rule(f"/{path}", endpoint=path.replace("/", "_"), view_func=self._view(handler, fallback), methods=["POST"])
+            view = self._view(handler, fallback, call_sid_required=path != "conference/status")
+            bp.add_url_rule(f"/{path}", endpoint=path.replace("/", "_"), view_func=view, methods=["POST"])
         return bp
 
     # --- request plumbing -------------------------------------------------------------------
 
-    def _view(self, handler: Handler, fallback: Handler) -> Callable[[], Response]:
+    def _view(self, handler: Handler, fallback: Handler, call_sid_required: bool = True) -> Callable[[], Response]:
         def view() -> Response:
             try:
-                params, call_id = self._checked_request()
+                params, call_id = self._checked_request(call_sid_required)
             except RejectedRequest as exc:
                 log.warning("refused %s %s: %s", request.method, request.path, exc)
                 return Response(f"{exc}\n", status=exc.status, mimetype="text/plain")
@@ -110,7 +137,7 @@ class PhoneLine:
         view.__name__ = handler.__name__
         return view
 
-    def _checked_request(self) -> tuple[WebhookParams, str]:
+    def _checked_request(self, call_sid_required: bool = True) -> tuple[WebhookParams, str]:
         url = requested_url(
             self.service.settings.twilio.public_url,
             request.path,
@@ -119,7 +146,7 @@ class PhoneLine:
             request.host,
         )
         check_signature(self.service.settings.twilio, url, request.form, request.headers.get(SIGNATURE_HEADER))
-        params = read_params(request.form, len(list(request.form.items(multi=True))))
+        params = read_params(request.form, len(list(request.form.items(multi=True))), call_sid_required)
         call_id = request.args.get("call") or params.call_sid
         if not _CALL_ID.match(call_id):
             raise RejectedRequest(400, "call is malformed")
@@ -147,21 +174,45 @@ class PhoneLine:
 
     def _once_per_turn(self, key: str, call_id: str, params: WebhookParams, decide: Callable[[Also], Decision]) -> str:
         """``_once`` for a conversation turn: the reply is stored in the turn's own transaction."""
-        given: list[tuple[Decision, str]] = []
+        given: list[tuple[Decision, str, list[FollowUp]]] = []
 
         def store(connection: Connection, decision: Decision) -> None:
-            result = self.render(decision, params)
+            follow_ups: list[FollowUp] = []
+            result = self.render(decision, params, follow_ups)
             records.store_reply(connection, key, result.body, self.service.clock())
             for write in result.writes:
                 write(connection)
-            given.append((decision, result.body))
+            given.append((decision, result.body, follow_ups))
 
         try:
             decision = decide(store)
         except AnsweredBefore:
             return self._previous_reply(key) or self.safe_handoff(call_id)
-        stored = [body for answered, body in given if answered is decision]
-        return stored[-1] if stored else self.render(decision, params).body
+        for answered, body, follow_ups in reversed(given):
+            if answered is decision:
+                return self._ring_or_dial(key, call_id, body, follow_ups, lambda: self.render(decision, params).body)
+        return self.render(decision, params).body
+
+    def _ring_or_dial(self, key: str, call_id: str, body: str, follow_ups: list[FollowUp], dial_instead: Callable[[], str]) -> str:
+        """Make the REST requests a reply's kept writes call for; if no agent can be rung for it, answer with ``<Dial>`` instead."""
+        if not follow_ups:
+            return body
+        failed = self.transfer.carry_out(follow_ups, self._public_base(), self._record)
+        if failed is None:
+            return body
+        instead = dial_instead()
+        self._record(call_id, (settled_unreachable(call_id, failed.attempt, self.service.clock()), partial(records.replace_reply, key=key, body=instead)))
+        return instead
+
+    def _follow_up(self, body: str, follow_ups: list[FollowUp]) -> str:
+        """Answer ``body`` after the REST requests the kept writes call for (the caller already holds: nothing to answer instead)."""
+        if follow_ups:
+            self.transfer.carry_out(follow_ups, self._public_base(), self._record)
+        return body
+
+    def _public_base(self) -> str:
+        """frontdoor's URL as Twilio reaches it, for the callbacks of calls it places."""
+        return requested_url(self.service.settings.twilio.public_url, "", "", request.scheme, request.host, request.headers)
 
     def _previous_reply(self, key: str) -> str | None:
         try:
@@ -203,15 +254,17 @@ class PhoneLine:
             log.error("speech for unknown call %s: handing the caller to a person", call_id)
             return self.apologise_and_connect(params, call_id)
 
-    def render(self, decision: Decision, params: WebhookParams) -> Answer:
+    def render(self, decision: Decision, params: WebhookParams, follow_ups: list[FollowUp] | None = None) -> Answer:
+        """The TwiML for a decision; a handoff holds the caller in a conference only when its writes carry ``follow_ups``."""
         if decision.action is Action.LISTEN:
             return Answer(twiml.listen(decision, self.line))
         if decision.action is Action.END:
             return Answer(twiml.end(decision, self.line))
         known = decision.summary.caller.number if decision.summary is not None else None
         can_call_back = (known or self._callable(params)) is not None
-        body = twiml.hand_off(decision.say, decision.call_id, self.line, decision.speaking_rate, 0, can_call_back)
-        return Answer(body, self._ringing(decision.call_id, 0))
+        line = self.line if follow_ups is not None else self.dial_line
+        body = twiml.hand_off(decision.say, decision.call_id, line, decision.speaking_rate, 0, can_call_back)
+        return Answer(body, self._ringing(decision.call_id, 0, follow_ups))
 
     # --- ringing agents ---------------------------------------------------------------------
 
@@ -225,7 +278,7 @@ class PhoneLine:
                 taken = self._connected(call_id, attempt, self.service.clock() - timedelta(seconds=duration))
                 return Answer(twiml.goodbye(replies.GOODBYE_AFTER_CALL, self.line), taken)
             missed = partial(records.not_answered, call_id=call_id, status="declined" if status in _CONNECTED_DIAL_STATUSES else status or "failed")
-            return self._try_next(params, call_id, attempt + 1, missed)
+            return self._try_next(params, call_id, attempt + 1, missed, None)
 
         return self._once(f"{params.call_sid}:dial:{attempt}", answer)
 
@@ -237,21 +290,36 @@ class PhoneLine:
         return facts is None or facts.handoff_status == "connected"
 
     def _facts(self, call_id: str) -> records.CallFacts | None:
+        """What the line knows of the call; None if the database fails."""
+        return self._read(call_id, partial(records.call_facts, call_id=call_id))
+
+    def _caller_waits(self, call_id: str, attempt: int) -> bool:
+        """The caller still holds for conference ``attempt`` (assumed so if the database fails: the agent joins)."""
+        return self._read(call_id, partial(records.attempt_open, call_id=call_id, attempt=attempt)) is not False
+
+    def _read(self, call_id: str, read: Callable[[Connection], T]) -> T | None:
         try:
             with self.service.database.read() as connection:
-                return records.call_facts(connection, call_id)
+                return read(connection)
         except FrontdoorError as exc:
             log.error("cannot read call %s: %s", call_id, exc)
             return None
 
-    def _try_next(self, params: WebhookParams, call_id: str, attempt: int, missed: Write) -> Answer:
-        body = twiml.next_agent(call_id, self.line, attempt, self._can_call_back(params))
-        return Answer(body, (missed, *self._ringing(call_id, attempt)))
+    def _try_next(self, params: WebhookParams, call_id: str, attempt: int, missed: Write, follow_ups: list[FollowUp] | None) -> Answer:
+        """After an agent or queue did not connect: the next one (in a conference when ``follow_ups`` can carry its ring)."""
+        line = self.line if follow_ups is not None else self.dial_line
+        body = twiml.next_agent(call_id, line, attempt, self._can_call_back(params))
+        return Answer(body, (missed, *self._ringing(call_id, attempt, follow_ups)), essential=follow_ups is not None and line.conferencing)
 
-    def _ringing(self, call_id: str, attempt: int) -> tuple[Write, ...]:
+    def _ringing(self, call_id: str, attempt: int, follow_ups: list[FollowUp] | None) -> tuple[Write, ...]:
+        """The writes for ringing ``attempt``; in a conference transfer they open the attempt and add its ring to ``follow_ups``."""
         if attempt >= len(self.line.destinations):
             return ()
-        return (partial(records.ringing, call_id=call_id, agent=self.line.destinations[attempt].label),)
+        destination = self.line.destinations[attempt]
+        writes: tuple[Write, ...] = (partial(records.ringing, call_id=call_id, agent=destination.label),)
+        if follow_ups is not None and self.line.conferencing and destination.kind != "queue":
+            writes += (partial(self.transfer.open_attempt, call_id=call_id, attempt=attempt, follow_ups=follow_ups),)
+        return writes
 
     def _connected(self, call_id: str, attempt: int, at: datetime, queued_seconds: float | None = None) -> tuple[Record, ...]:
         agent = self.line.destinations[attempt].label if attempt < len(self.line.destinations) else None
@@ -262,15 +330,86 @@ class PhoneLine:
         facts = self._facts(call_id)
         if not self.line.whisper_accept_digit:
             self._record(call_id, self._connected(call_id, attempt, self.service.clock()))
-        text = facts.summary.whisper() if facts is not None and facts.summary is not None else replies.GENERIC_WHISPER
-        return twiml.whisper(text, call_id, attempt, self.line)
+        return twiml.whisper(_whisper_text(facts), call_id, attempt, self.dial_line)
 
     def whisper_accept(self, params: WebhookParams, call_id: str) -> str:
         attempt = self._step("attempt")
         accepted = params.get("Digits") == self.line.whisper_accept_digit
         if accepted:
             self._record(call_id, self._connected(call_id, attempt, self.service.clock()))
-        return twiml.whisper_answer(accepted, self.line)
+        return twiml.whisper_answer(accepted, self.dial_line)
+
+    # --- conference transfers ---------------------------------------------------------------
+
+    def hold(self, params: WebhookParams, call_id: str) -> str:
+        return twiml.hold(call_id, self._step_or_zero("attempt"), self._step_or_zero("loop"), self.line)
+
+    def agent_answered(self, params: WebhookParams, call_id: str) -> str:
+        """An agent picked up the call frontdoor placed: the whisper, unless the caller is gone."""
+        attempt = self._step("attempt")
+
+        def read(connection: Connection) -> tuple[bool, records.CallFacts]:
+            return records.attempt_open(connection, call_id, attempt), records.call_facts(connection, call_id)
+
+        def answer() -> Answer:
+            waiting, facts = self._read(call_id, read) or (True, None)
+            if not waiting:
+                return Answer(twiml.caller_left(self.line))
+            return Answer(twiml.whisper(_whisper_text(facts), call_id, attempt, self.line))
+
+        return self._once(f"{params.call_sid}:agent", answer)
+
+    def agent_accept(self, params: WebhookParams, call_id: str) -> str:
+        """After the whisper: the agent joins the caller, or declines and the next agent rings at once."""
+        attempt = self._step("attempt")
+        digit = self.line.whisper_accept_digit
+        follow_ups: list[FollowUp] = []
+
+        def answer() -> Answer:
+            if digit and params.get("Digits") != digit:
+                declined = partial(self.transfer.attempt_over, call_id=call_id, attempt=attempt, outcome="declined", follow_ups=follow_ups)
+                return Answer(twiml.whisper_answer(False, self.line), (declined,))
+            if not self._caller_waits(call_id, attempt):
+                return Answer(twiml.caller_left(self.line))
+            taken = partial(self.transfer.take, call_id=call_id, attempt=attempt)
+            return Answer(twiml.whisper_answer(True, self.line, call_id, pressed=bool(digit)), (taken,))
+
+        return self._follow_up(self._once(f"{params.call_sid}:agent-accept", answer), follow_ups)
+
+    def agent_status(self, params: WebhookParams, call_id: str) -> str:
+        """Where an agent's call is; when it ends without the agent taking the caller, the next agent is rung.
+
+        No stored reply is needed: the reply is always empty, a status behind the recorded one changes
+        nothing, and only the first request to settle the attempt rings anyone.
+        """
+        attempt = self._step("attempt")
+        status = params.get("CallStatus")
+        follow_ups: list[FollowUp] = []
+        writes: tuple[Write, ...] = (partial(records.leg_progress, call_id=call_id, attempt=attempt, call_sid=params.call_sid, status=status),)
+        if status in _FINAL_CALL_STATUSES:
+            writes += (partial(self.transfer.attempt_over, call_id=call_id, attempt=attempt, outcome=LEG_OUTCOMES[status], follow_ups=follow_ups),)
+        else:
+            writes = (records.unhurried, *writes)
+        self._record(call_id, writes)
+        return self._follow_up(str(VoiceResponse()), follow_ups)
+
+    def conference_status(self, params: WebhookParams, call_id: str) -> str:
+        """When the agent's call joined the caller's conference: the moment the caller had a person, kept once."""
+        call_sid = params.call_sid
+        if params.get("StatusCallbackEvent") == "participant-join" and call_sid and call_sid != call_id:
+            self._record(call_id, (records.unhurried, partial(records.leg_joined, call_sid=call_sid, at=self.service.clock())))
+        return str(VoiceResponse())
+
+    def conference_done(self, params: WebhookParams, call_id: str) -> str:
+        """The caller's conference ended: after a person, goodbye; otherwise (nobody joined) the message or callback offer."""
+
+        def answer() -> Answer:
+            facts = self._facts(call_id)
+            if facts is None or facts.handoff_status == "connected":
+                return Answer(twiml.goodbye(replies.GOODBYE_AFTER_CALL, self.line))
+            return Answer(twiml.next_agent(call_id, self.line, len(self.line.destinations), self._can_call_back(params)))
+
+        return self._once(f"{params.call_sid}:conference-done", answer)
 
     # --- queues -----------------------------------------------------------------------------
 
@@ -293,9 +432,13 @@ class PhoneLine:
                 return Answer(str(VoiceResponse()))
             if result == "leave":
                 return Answer(twiml.record_voicemail(call_id, self.line, replies.VOICEMAIL_PREFACE))
-            return self._try_next(params, call_id, attempt + 1, partial(records.not_answered, call_id=call_id, status="queue_" + (result or "error")))
+            missed = partial(records.not_answered, call_id=call_id, status="queue_" + (result or "error"))
+            return self._try_next(params, call_id, attempt + 1, missed, follow_ups)
 
-        return self._once(f"{params.call_sid}:queue:{attempt}", answer)
+        follow_ups: list[FollowUp] = []
+        key = f"{params.call_sid}:queue:{attempt}"
+        dial_instead = partial(twiml.next_agent, call_id, self.dial_line, attempt + 1, self._can_call_back(params))
+        return self._ring_or_dial(key, call_id, self._once(key, answer), follow_ups, dial_instead)
 
     # --- when nobody answers ----------------------------------------------------------------
 
@@ -358,24 +501,39 @@ class PhoneLine:
         call_status = params.get("CallStatus")
         if call_status in _FINAL_CALL_STATUSES:
             self.service.keeper.write((end_record(call_id, call_status, self.service.clock()),))
+            if self.line.conferencing:
+                follow_ups: list[FollowUp] = []
+                with self.service.database.transaction() as connection:
+                    self.transfer.caller_gone(connection, call_id, follow_ups)
+                self._follow_up("", follow_ups)
         return str(VoiceResponse())
 
     # --- answers when something failed ------------------------------------------------------
 
     def safe_handoff(self, call_id: str = "", can_call_back: bool = True) -> str:
-        return twiml.hand_off(replies.APOLOGY, call_id, self.line, 1.0, 0, can_call_back)
+        return twiml.hand_off(replies.APOLOGY, call_id, self.dial_line, 1.0, 0, can_call_back)
 
     def apologise_and_connect(self, params: WebhookParams, call_id: str) -> str:
         return self.safe_handoff(call_id, _number(params.caller) is not None)
 
     def after_failed_agent(self, params: WebhookParams, call_id: str) -> str:
-        return twiml.next_agent(call_id, self.line, self._step_or_zero("attempt") + 1, _number(params.caller) is not None)
+        return twiml.next_agent(call_id, self.dial_line, self._step_or_zero("attempt") + 1, _number(params.caller) is not None)
 
     def generic_whisper(self, params: WebhookParams, call_id: str) -> str:
+        return twiml.whisper(replies.GENERIC_WHISPER, call_id, self._step_or_zero("attempt"), self.dial_line)
+
+    def generic_agent_whisper(self, params: WebhookParams, call_id: str) -> str:
         return twiml.whisper(replies.GENERIC_WHISPER, call_id, self._step_or_zero("attempt"), self.line)
 
     def accept_anyway(self, params: WebhookParams, call_id: str) -> str:
-        return twiml.whisper_answer(params.get("Digits") == self.line.whisper_accept_digit, self.line)
+        return twiml.whisper_answer(params.get("Digits") == self.line.whisper_accept_digit, self.dial_line)
+
+    def agent_accept_anyway(self, params: WebhookParams, call_id: str) -> str:
+        digit = self.line.whisper_accept_digit
+        return twiml.whisper_answer(not digit or params.get("Digits") == digit, self.line, call_id, pressed=bool(digit))
+
+    def goodbye_after_call(self, params: WebhookParams, call_id: str) -> str:
+        return twiml.goodbye(replies.GOODBYE_AFTER_CALL, self.line)
 
     def plain_wait(self, params: WebhookParams, call_id: str) -> str:
         return twiml.queue_wait(None, None, call_id, self.line)
@@ -403,6 +561,10 @@ class PhoneLine:
     def _step_or_zero(self, key: str) -> int:
         raw = request.args.get(key, "0")
         return int(raw) if raw.isdigit() and len(raw) <= 4 else 0
+
+
+def _whisper_text(facts: records.CallFacts | None) -> str:
+    return facts.summary.whisper() if facts is not None and facts.summary is not None else replies.GENERIC_WHISPER
 
 
 def _number(value: str | None) -> str | None:

@@ -23,7 +23,7 @@ def bridge_twiml(settings: Settings, call_id: str, summary: WarmTransferSummary)
     public = settings.twilio.public_url.rstrip("/")
     if not public:
         raise ConfigError("the desk-speaker handoff needs twilio.public_url (FRONTDOOR_PUBLIC_URL) for Twilio's callbacks")
-    line = replace(twiml.Line.from_settings(settings), url_base=public)
+    line = replace(twiml.Line.from_settings(settings), url_base=public, transfer_mode="dial")
     text = replies.bridge_greeting(summary.caller.name.split()[0] if summary.caller.name else None)
     return twiml.hand_off(text, call_id, line, 1.0, 0, can_call_back=True)
 

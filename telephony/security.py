@@ -96,12 +96,17 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     "DialCallStatus": _SHORT_TOKEN,
     "QueueResult": _SHORT_TOKEN,
     "Direction": _SHORT_TOKEN,
+    "StatusCallbackEvent": _SHORT_TOKEN,
 }
-_NUMBERS = ("Confidence", "CallDuration", "DialCallDuration", "RecordingDuration", "QueuePosition", "AvgQueueTime", "QueueTime")
+_NUMBERS = ("Confidence", "CallDuration", "DialCallDuration", "RecordingDuration", "QueuePosition", "AvgQueueTime", "QueueTime",
+            "SequenceNumber")
 
 
-def read_params(form: Mapping[str, str], count: int) -> WebhookParams:
-    """Check the form Twilio posted; raise ``RejectedRequest(400)`` for anything malformed or oversized."""
+def read_params(form: Mapping[str, str], count: int, call_sid_required: bool = True) -> WebhookParams:
+    """Check the form Twilio posted; raise ``RejectedRequest(400)`` for anything malformed or oversized.
+
+    Every call webhook names its call; a conference's own events (start, end) have no ``CallSid``.
+    """
     if count > MAX_PARAMS:
         raise RejectedRequest(400, "too many parameters")
     values = {key: value for key, value in form.items()}
@@ -111,7 +116,7 @@ def read_params(form: Mapping[str, str], count: int) -> WebhookParams:
         if "\x00" in value:
             raise RejectedRequest(400, f"parameter {key!r} is malformed")
     call_sid = values.get("CallSid", "")
-    if not _CALL_SID.match(call_sid):
+    if not _CALL_SID.match(call_sid) and (call_sid or call_sid_required):
         raise RejectedRequest(400, "CallSid is missing or malformed")
     for key, pattern in _SHAPES.items():
         if key in values and not pattern.match(values[key]):

@@ -10,7 +10,8 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from frontdoor.conversation import replies
 from frontdoor.conversation.model import Decision, Expecting
-from frontdoor.settings import Settings
+from frontdoor.errors import ConfigError
+from frontdoor.settings import Settings, TwilioSettings
 from frontdoor.telephony.destinations import Destination, parse_destinations
 
 BASE = "/twilio"
@@ -19,6 +20,8 @@ SPEECH_END_SECONDS = 2
 MAX_HINTS = 100
 MAX_HINT_CHARS = 100
 VOICEMAIL_MAX_SECONDS = 180
+TRANSFER_MODES = ("conference", "dial")
+CONFERENCE_EVENTS = "join"
 
 _BASE_HINTS = {
     Expecting.REQUEST: ("agent", "a person", "representative", "help desk"),
@@ -38,6 +41,8 @@ class Line:
     destinations: tuple[Destination, ...]
     url_base: str = ""
     voice: str = ""
+    transfer_mode: str = "dial"
+    hold_music_url: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Line:
@@ -48,7 +53,35 @@ class Line:
             dial_timeout_seconds=settings.twilio.dial_timeout_seconds,
             whisper_accept_digit=settings.handoff.whisper_accept_digit.strip(),
             destinations=parse_destinations(settings.handoff.agents),
+            transfer_mode=transfer_mode(settings.twilio),
+            hold_music_url=settings.twilio.hold_music_url.strip(),
         )
+
+    @property
+    def conferencing(self) -> bool:
+        return self.transfer_mode == "conference"
+
+
+def transfer_mode(settings: TwilioSettings) -> str:
+    """How agents are reached: ``conference`` needs the REST API, so without its credentials the line uses ``dial``."""
+    mode = settings.transfer_mode.strip().lower()
+    if mode not in TRANSFER_MODES:
+        raise ConfigError(f"'twilio.transfer_mode': expected conference or dial, got {settings.transfer_mode!r}")
+    if mode == "conference" and not (settings.account_sid and settings.auth_token and settings.from_number):
+        return "dial"
+    if mode == "conference" and not settings.hold_music_url.strip():
+        raise ConfigError("'twilio.hold_music_url': a conference transfer needs hold audio (an MP3 or WAV URL)")
+    return mode
+
+
+def conference_name(call_id: str) -> str:
+    """The conference a caller holds in: one per call, named by the call's id (Twilio asks for no personal data here)."""
+    return f"frontdoor-{call_id}"
+
+
+def agent_address(destination: Destination) -> str:
+    """What the REST API dials for a person: the number, the SIP URI or ``client:identity``."""
+    return f"client:{destination.target}" if destination.kind == "client" else destination.target
 
 
 def url(line: Line, step: str, call_id: str, **query: object) -> str:
@@ -113,6 +146,9 @@ def _connect(response: VoiceResponse, call_id: str, line: Line, attempt: int, ca
             wait_url_method="POST",
         )
         return
+    if line.conferencing:
+        _hold_in_conference(response, call_id, line, attempt)
+        return
     dial = response.dial(
         action=url(line, "dial", call_id, attempt=attempt),
         method="POST",
@@ -120,6 +156,39 @@ def _connect(response: VoiceResponse, call_id: str, line: Line, attempt: int, ca
         answer_on_bridge=True,
     )
     _ring(dial, destination, url(line, "whisper", call_id, attempt=attempt))
+
+
+def _hold_in_conference(response: VoiceResponse, call_id: str, line: Line, attempt: int) -> None:
+    """The caller waits in the call's conference, hearing ``hold``, while frontdoor rings the agent; it starts when they join."""
+    dial = response.dial(action=url(line, "conference/done", call_id), method="POST")
+    _conference(dial, call_id, line, caller=True, wait_url=url(line, "hold", call_id, attempt=attempt))
+
+
+def _conference(dial: Dial, call_id: str, line: Line, caller: bool, wait_url: str) -> None:
+    """The call's conference: the agent starts it on entering, and whoever leaves first ends it for both."""
+    dial.conference(
+        conference_name(call_id),
+        start_conference_on_enter=not caller,
+        end_conference_on_exit=True,
+        beep=False,
+        wait_url=wait_url,
+        wait_method="POST",
+        status_callback=url(line, "conference/status", call_id),
+        status_callback_method="POST",
+        status_callback_event=CONFERENCE_EVENTS,
+    )
+
+
+def hold(call_id: str, attempt: int, loop: int, line: Line) -> str:
+    """What a caller waiting in the conference hears: a short word, hold audio, again (only verbs a waitUrl allows)."""
+    response = VoiceResponse()
+    if loop > 0:
+        say(response, replies.STILL_HOLDING, line)
+    elif attempt == 0:
+        say(response, replies.HOLD, line)
+    response.play(line.hold_music_url)
+    response.redirect(url(line, "hold", call_id, attempt=attempt, loop=loop + 1), method="POST")
+    return str(response)
 
 
 def _ring(dial: Dial, destination: Destination, whisper_url: str) -> None:
@@ -132,11 +201,12 @@ def _ring(dial: Dial, destination: Destination, whisper_url: str) -> None:
 
 
 def _speech_gather(response: VoiceResponse, action: str, line: Line, hints: Sequence[str]) -> Gather:
-    """A caller's answer by voice or one key; silence still reaches ``action`` (speechTimeout "auto" only without a named model, as Twilio requires)."""
+    """A caller's answer by voice or one key, interrupting the prompt; silence still reaches ``action`` (speechTimeout "auto" only without a named model, as Twilio requires)."""
     return response.gather(
         input="speech dtmf",
         action=action,
         method="POST",
+        barge_in=True,
         action_on_empty_result=True,
         timeout=SILENCE_SECONDS,
         speech_timeout=SPEECH_END_SECONDS if line.speech_model else "auto",
@@ -182,31 +252,43 @@ def goodbye(text: str, line: Line) -> str:
 
 
 def whisper(text: str, call_id: str, attempt: int, line: Line) -> str:
-    """What the agent hears before the call is bridged; the call connects when this document ends."""
+    """What the agent hears first: the summary, then (with an accept digit) a key to take the call.
+
+    With ``<Dial>`` the call connects when this document ends; in a conference transfer the agent joins
+    the caller through ``agent/accept`` (reached by the key, or straight after the summary without one).
+    """
     response = VoiceResponse()
+    accept = url(line, "agent/accept" if line.conferencing else "whisper/accept", call_id, attempt=attempt)
     if not line.whisper_accept_digit:
         say(response, text, line)
+        if line.conferencing:
+            response.redirect(accept, method="POST")
         return str(response)
-    gather = response.gather(
-        input="dtmf",
-        num_digits=1,
-        timeout=8,
-        action=url(line, "whisper/accept", call_id, attempt=attempt),
-        method="POST",
-    )
+    gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=accept, method="POST")
     say(gather, replies.whisper_accept_prompt(text, line.whisper_accept_digit), line)
     say(response, replies.WHISPER_NO_ANSWER, line)
     response.hangup()
     return str(response)
 
 
-def whisper_answer(accepted: bool, line: Line) -> str:
-    """After the agent pressed a key: an empty document bridges the call, ``<Hangup>`` declines it."""
+def whisper_answer(accepted: bool, line: Line, call_id: str = "", pressed: bool = True) -> str:
+    """After the whisper: ``<Hangup>`` declines; accepting bridges (``<Dial>``: the document ends) or joins the caller's conference."""
     response = VoiceResponse()
-    if accepted:
-        say(response, replies.WHISPER_CONNECTING, line)
-    else:
+    if not accepted:
         response.hangup()
+        return str(response)
+    if pressed:
+        say(response, replies.WHISPER_CONNECTING, line)
+    if line.conferencing:
+        _conference(response.dial(), call_id, line, caller=False, wait_url="")
+    return str(response)
+
+
+def caller_left(line: Line) -> str:
+    """The agent took a call whose caller is gone."""
+    response = VoiceResponse()
+    say(response, replies.CALLER_LEFT, line)
+    response.hangup()
     return str(response)
 
 

@@ -133,6 +133,45 @@ def twilio_api():  # type: ignore[no-untyped-def]
     server.stop()
 
 
+@pytest.fixture
+def phone_settings(settings_for, database_url: str, twilio_api):  # type: ignore[no-untyped-def]
+    """Settings for a phone line with two agents and Twilio's REST API on 127.0.0.1, on both database backends."""
+    from phone_line import AGENT_1, AGENT_2, PUBLIC
+    from twilio_sim import ACCOUNT_SID
+
+    def build(agents: str = f"{AGENT_1},{AGENT_2}", public_url: str = PUBLIC, **environ: str) -> Settings:
+        return settings_for(
+            f'[database]\nurl = "{database_url}"\n',
+            TWILIO_AUTH_TOKEN=twilio_api.auth_token, TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_FROM_NUMBER="+15550001000",
+            FRONTDOOR_PUBLIC_URL=public_url, FRONTDOOR_AGENTS=agents, FRONTDOOR_TWILIO_API_BASE_URL=twilio_api.base_url,
+            **environ,
+        )
+
+    return build
+
+
+@pytest.fixture
+def phone(phone_settings, twilio_api):  # type: ignore[no-untyped-def]
+    """``phone(agents, settings=None, mode="conference")``: a whole phone line (see tests/phone_line.py)."""
+    from phone_line import Phone
+
+    made: list[Phone] = []
+
+    def build(agents=None, settings: Settings | None = None, mode: str = "conference", **simulator: object) -> Phone:  # type: ignore[no-untyped-def]
+        made.append(Phone(settings or phone_settings(FRONTDOOR_TWILIO_TRANSFER_MODE=mode), twilio_api, agents, **simulator))
+        return made[-1]
+
+    yield build
+    for each in made:
+        each.service.database.dispose()
+
+
+@pytest.fixture(params=["conference", "dial"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Both ways of reaching agents: holding in a conference while frontdoor rings them, or ``<Dial>``."""
+    return str(request.param)
+
+
 from dataclasses import dataclass  # noqa: E402 - the console fixtures below were appended after the others
 from datetime import datetime, timedelta, timezone  # noqa: E402
 from typing import Any  # noqa: E402

@@ -1,17 +1,18 @@
-"""Whole phone calls through the real Flask app, driven by the Twilio simulator with signed requests."""
+"""Whole phone calls through the real Flask app, driven by the Twilio simulator with signed requests.
+
+Transfers run in both modes where the caller's experience should be the same: ``conference`` (the
+default: frontdoor rings agents over the REST stand-in while the caller holds) and ``dial``.
+The conference flow's own cases are in ``test_telephony_conference.py``.
+"""
 
 from __future__ import annotations
 
 import logging
-import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
 
-from frontdoor.calls import CallService
 from frontdoor.outbox import send_pending_messages
-from frontdoor.settings import Settings
 from frontdoor.storage.schema import (
     CallbackRequest,
     CallRecord,
@@ -22,84 +23,24 @@ from frontdoor.storage.schema import (
     Voicemail,
     WebhookReply,
 )
-from frontdoor.web import create_app
+from phone_line import AGENT_1, AGENT_2, DANA, PUBLIC, replies_with
 from twilio_sim import ACCOUNT_SID, Agent, FlaskTransport, QueueBehaviour, SimulatedCall, TwilioApiServer, TwilioSimulator, verbs
-
-PUBLIC = "https://frontdoor.example.com"
-DANA = "+15551230001"  # Dana Whitfield, Finance, in config/directory.yaml
-AGENT_1, AGENT_2 = "+15550002001", "+15550002002"
-
-
-@pytest.fixture
-def phone_settings(settings_for, database_url: str, twilio_api: TwilioApiServer):  # type: ignore[no-untyped-def]
-    """Settings for a phone line with two agents, on both database backends."""
-
-    def build(agents: str = f"{AGENT_1},{AGENT_2}", public_url: str = PUBLIC, **environ: str) -> Settings:
-        return settings_for(
-            f'[database]\nurl = "{database_url}"\n',
-            TWILIO_AUTH_TOKEN=twilio_api.auth_token, TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_FROM_NUMBER="+15550001000",
-            FRONTDOOR_PUBLIC_URL=public_url, FRONTDOOR_AGENTS=agents, FRONTDOOR_TWILIO_API_BASE_URL=twilio_api.base_url,
-            **environ,
-        )
-
-    return build
-
-
-class Phone:
-    """The app, its call service and a simulated Twilio pointed at it."""
-
-    def __init__(self, settings: Settings, agents: dict[str, Agent] | None = None, **simulator: object) -> None:
-        self.service = CallService.from_settings(settings)
-        self.app = create_app(settings, self.service)
-        self.twilio = TwilioSimulator(
-            simulator.pop("transport", None) or FlaskTransport(self.app.test_client()),  # type: ignore[arg-type]
-            settings.twilio.auth_token, str(simulator.pop("public_url", PUBLIC)), agents=agents or {AGENT_1: Agent()}, **simulator,  # type: ignore[arg-type]
-        )
-
-    def call(self, caller: str = DANA) -> SimulatedCall:
-        return self.twilio.call(caller)
-
-    def row(self, model, call: SimulatedCall):  # type: ignore[no-untyped-def]
-        with self.service.database.session() as session:
-            column = model.id if model is CallRecord else model.call_id
-            return session.scalar(select(model).where(column == call.sid))
-
-    def count(self, model, *where) -> int:  # type: ignore[no-untyped-def]
-        with self.service.database.session() as session:
-            return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
-
-
-@pytest.fixture
-def phone(phone_settings):  # type: ignore[no-untyped-def]
-    made: list[Phone] = []
-
-    def build(agents: dict[str, Agent] | None = None, settings: Settings | None = None, **simulator: object) -> Phone:
-        made.append(Phone(settings or phone_settings(), agents, **simulator))
-        return made[-1]
-
-    yield build
-    for each in made:
-        each.service.database.dispose()
 
 
 def last_tags(call: SimulatedCall) -> list[str]:
     return [element.tag for element in call.replies[-1].xml().iter()]
 
 
-def replies_with(call: SimulatedCall, tag: str) -> list[ET.Element]:
-    return [element for reply in call.replies if reply.body.startswith("<?xml") for element in reply.xml().iter(tag)]
-
-
 # --- asking for a person ------------------------------------------------------------------------
 
 
-def test_asking_for_a_person_by_voice_rings_an_agent_who_hears_the_summary_first(phone) -> None:  # type: ignore[no-untyped-def]
-    line = phone()
+def test_asking_for_a_person_by_voice_rings_an_agent_who_hears_the_summary_first(phone, mode: str) -> None:  # type: ignore[no-untyped-def]
+    line = phone(mode=mode)
     call = line.call()
     assert call.heard[0].startswith("Hi Dana") and "Email delivery delayed" in call.heard[0]
     call.say("I want to talk to a person")
     assert "connecting you to a person" in call.heard[1] and call.heard[-1].startswith("Thanks for calling")
-    assert call.bridged_to == AGENT_1 and call.dial_statuses == ["completed"]
+    assert call.bridged_to == AGENT_1 and line.agents_rung(call) == [AGENT_1]
     whisper = call.agent_heard[0]
     assert "Asked for a person" in whisper and "Dana Whitfield" in whisper and "Finance" in whisper
     assert call.ended
@@ -110,12 +51,11 @@ def test_asking_for_a_person_by_voice_rings_an_agent_who_hears_the_summary_first
     assert record.automation_seconds is not None and record.seconds_to_person is not None
 
 
-def test_pressing_zero_is_a_request_for_a_person_at_once(phone) -> None:  # type: ignore[no-untyped-def]
-    line = phone()
+def test_pressing_zero_is_a_request_for_a_person_at_once(phone, mode: str) -> None:  # type: ignore[no-untyped-def]
+    line = phone(mode=mode)
     call = line.call()
     call.press("0")
-    dials = replies_with(call, "Dial")
-    assert len(dials) == 1 and dials[0].findtext("Number") == AGENT_1
+    assert line.agents_rung(call) == [AGENT_1] and call.bridged_to == AGENT_1
     assert line.row(HandoffRecord, call).reason == "human_request"
 
 
@@ -123,7 +63,7 @@ def test_a_frustrated_caller_goes_to_a_person(phone) -> None:  # type: ignore[no
     line = phone()
     call = line.call()
     call.say("this is so frustrating, I have been trying for an hour and nothing works, I'm fed up")
-    assert replies_with(call, "Dial") and call.bridged_to == AGENT_1
+    assert line.agents_rung(call) == [AGENT_1] and call.bridged_to == AGENT_1
     assert line.row(HandoffRecord, call).reason == "frustration"
 
 
@@ -168,9 +108,9 @@ def test_a_caller_who_stays_silent_is_prompted_once_then_connected(phone) -> Non
     line = phone()
     call = line.call()
     call.silence()
-    assert "I'm still here" in call.heard[-1] and not replies_with(call, "Dial")
+    assert "I'm still here" in call.heard[-1] and not line.agents_rung(call)
     call.silence()
-    assert replies_with(call, "Dial") and call.bridged_to == AGENT_1
+    assert line.agents_rung(call) == [AGENT_1] and call.bridged_to == AGENT_1
     assert line.row(HandoffRecord, call).reason == "no_progress"
 
 
@@ -188,21 +128,21 @@ def test_caller_words_never_become_twiml(phone) -> None:  # type: ignore[no-unty
 # --- when agents do not answer ------------------------------------------------------------------
 
 
-def test_an_agent_who_does_not_answer_is_followed_by_the_next(phone) -> None:  # type: ignore[no-untyped-def]
-    line = phone({AGENT_1: Agent("no-answer"), AGENT_2: Agent()})
+def test_an_agent_who_does_not_answer_is_followed_by_the_next(phone, mode: str) -> None:  # type: ignore[no-untyped-def]
+    line = phone({AGENT_1: Agent("no-answer"), AGENT_2: Agent()}, mode=mode)
     call = line.call()
     call.say("agent please")
-    assert call.dial_statuses == ["no-answer", "completed"] and call.bridged_to == AGENT_2
+    assert line.agents_rung(call) == [AGENT_1, AGENT_2] and call.bridged_to == AGENT_2
     assert any("trying someone else" in said for said in call.heard)
     handoff = line.row(HandoffRecord, call)
     assert (handoff.status, handoff.agent, handoff.attempts) == ("connected", AGENT_2, 2)
 
 
-def test_when_no_agent_answers_the_caller_can_leave_a_voicemail(phone) -> None:  # type: ignore[no-untyped-def]
-    line = phone({AGENT_1: Agent("busy"), AGENT_2: Agent("no-answer")})
+def test_when_no_agent_answers_the_caller_can_leave_a_voicemail(phone, mode: str) -> None:  # type: ignore[no-untyped-def]
+    line = phone({AGENT_1: Agent("busy"), AGENT_2: Agent("no-answer")}, mode=mode)
     call = line.call()
     call.say("let me talk to someone")
-    assert call.dial_statuses == ["busy", "no-answer"] and "nobody at the service desk" in call.heard[-1]
+    assert line.agents_rung(call) == [AGENT_1, AGENT_2] and "nobody at the service desk" in call.heard[-1]
     call.press("1")
     assert call.waiting is not None and call.waiting.kind == "record"
     sid = call.leave_message(seconds=21)
@@ -225,8 +165,9 @@ def test_a_voicemail_url_that_is_not_twilios_is_never_stored(phone, url: str) ->
     assert line.row(CallbackRequest, call).phone_number == DANA
 
 
-def test_when_no_agent_answers_the_caller_can_ask_for_a_callback(phone) -> None:  # type: ignore[no-untyped-def]
-    line = phone({AGENT_1: Agent("failed"), AGENT_2: Agent("no-answer")})
+def test_when_no_agent_answers_the_caller_can_ask_for_a_callback(phone, mode: str) -> None:  # type: ignore[no-untyped-def]
+    line = phone({AGENT_1: Agent("failed"), AGENT_2: Agent("no-answer")}, mode=mode)
+
     call = line.call()
     call.press("0")
     call.say("please call me back")
@@ -236,8 +177,8 @@ def test_when_no_agent_answers_the_caller_can_ask_for_a_callback(phone) -> None:
     assert line.row(CallRecord, call).outcome == "callback"
 
 
-def test_an_agent_who_does_not_accept_after_the_whisper_is_passed_over(phone, phone_settings) -> None:  # type: ignore[no-untyped-def]
-    settings = phone_settings(FRONTDOOR_HANDOFF_WHISPER_ACCEPT_DIGIT="1")
+def test_an_agent_who_does_not_accept_after_the_whisper_is_passed_over(phone, phone_settings, mode: str) -> None:  # type: ignore[no-untyped-def]
+    settings = phone_settings(FRONTDOOR_HANDOFF_WHISPER_ACCEPT_DIGIT="1", FRONTDOOR_TWILIO_TRANSFER_MODE=mode)
     line = phone({AGENT_1: Agent(), AGENT_2: Agent(presses="1")}, settings=settings)
     call = line.call()
     call.say("can I speak to a human")
@@ -398,8 +339,8 @@ def test_with_the_database_down_the_caller_still_reaches_a_person(phone, cut_off
     assert "something went wrong on my side" in fresh.heard[0] and fresh.bridged_to == AGENT_1
 
 
-def test_the_status_callback_records_a_caller_who_hung_up_while_an_agent_was_ringing(phone) -> None:  # type: ignore[no-untyped-def]
-    line = phone({AGENT_1: Agent("no-answer")})
+def test_the_status_callback_records_a_caller_who_hung_up_after_no_agent_answered(phone, mode: str) -> None:  # type: ignore[no-untyped-def]
+    line = phone({AGENT_1: Agent("no-answer")}, mode=mode)
     call = line.call()
     call.say("agent")
     assert "nobody at the service desk" in call.heard[-1]

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -19,12 +20,18 @@ from sqlalchemy import func, select
 from frontdoor.gunicorn_config import post_worker_init
 from frontdoor.storage.database import Database
 from frontdoor.storage.schema import CallRecord, HandoffRecord, TurnRecord
-from twilio_sim import Agent, HttpTransport, SimulatedCall, TwilioSimulator
+from twilio_sim import ACCOUNT_SID, Agent, HttpTransport, SimulatedCall, TwilioApiServer, TwilioSimulator
 
 PUBLIC = "https://frontdoor.example.com"
 TOKEN = "gunicorn-test-token"
 AGENT = "+15550002001"
 CALLS = 6
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    transfer_mode: str
 
 
 def free_port() -> int:
@@ -33,9 +40,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """The production command (``gunicorn --config python:frontdoor.gunicorn_config --workers 2 ...``), configured only through the environment."""
+@pytest.fixture(params=["dial", "conference"])
+def server(request: pytest.FixtureRequest, database_url: str, tmp_path: Path, twilio_api: TwilioApiServer) -> Iterator[Server]:
+    """The production command (``gunicorn --config python:frontdoor.gunicorn_config --workers 2 ...``), configured only through the
+    environment: transfers with ``<Dial>`` (no REST credentials), or in a conference with the REST API on the stand-in."""
     port = free_port()
     environ = {
         "PATH": os.environ.get("PATH", ""),
@@ -46,6 +54,9 @@ def server(database_url: str, tmp_path: Path) -> Iterator[str]:
         "FRONTDOOR_PUBLIC_URL": PUBLIC,
         "FRONTDOOR_AGENTS": AGENT,
     }
+    if request.param == "conference":
+        twilio_api.auth_token = TOKEN
+        environ.update(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_FROM_NUMBER="+15550001000", FRONTDOOR_TWILIO_API_BASE_URL=twilio_api.base_url)
     Database(database_url).dispose()
     process = subprocess.Popen(
         [
@@ -66,7 +77,7 @@ def server(database_url: str, tmp_path: Path) -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
                 time.sleep(0.2)
-        yield base
+        yield Server(base, request.param)
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -80,13 +91,14 @@ def whole_call(twilio: TwilioSimulator, caller: str) -> SimulatedCall:
     return call
 
 
-def test_several_workers_serve_concurrent_calls_without_losing_a_turn(server: str, database_url: str) -> None:
-    twilio = TwilioSimulator(HttpTransport(server), TOKEN, PUBLIC, agents={AGENT: Agent()})
+def test_several_workers_serve_concurrent_calls_without_losing_a_turn(server: Server, database_url: str, twilio_api: TwilioApiServer) -> None:
+    twilio = TwilioSimulator(HttpTransport(server.url), TOKEN, PUBLIC, agents={AGENT: Agent()}, api=twilio_api)
     callers = [f"+1555123{n:04d}" for n in range(1, CALLS + 1)]
     with ThreadPoolExecutor(max_workers=CALLS) as pool:
         calls = list(pool.map(lambda caller: whole_call(twilio, caller), callers))
     assert all(call.bridged_to == AGENT and call.ended for call in calls)
     assert all(call.agent_heard and "Asked for a person" in call.agent_heard[0] for call in calls)
+    assert len(twilio_api.calls()) == (CALLS if server.transfer_mode == "conference" else 0), "each agent rung once over REST, or by <Dial>"
     database = Database(database_url)
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(CallRecord)) == CALLS

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 from twilio.request_validator import RequestValidator
 
+from frontdoor.conversation import replies
 from frontdoor.conversation.model import Action, Decision, Expecting
 from frontdoor.errors import ConfigError
 from frontdoor.telephony import twiml
@@ -18,8 +20,11 @@ from frontdoor.settings import TwilioSettings
 CALL_SID = "CA" + "ab" * 16
 
 
-def line(*agents: str, accept: str = "", speech_model: str = "phone_call") -> twiml.Line:
-    return twiml.Line("en-US", speech_model, 20, accept, parse_destinations(agents))
+HOLD_MUSIC = "https://music.example.com/hold.mp3"
+
+
+def line(*agents: str, accept: str = "", speech_model: str = "phone_call", mode: str = "dial") -> twiml.Line:
+    return twiml.Line("en-US", speech_model, 20, accept, parse_destinations(agents), transfer_mode=mode, hold_music_url=HOLD_MUSIC)
 
 
 def decision(say: str = "What can I help you with?", **fields: object) -> Decision:
@@ -63,6 +68,7 @@ def test_listening_gathers_speech_and_keys_and_sends_silence_to_the_app() -> Non
     assert gather.get("action") == f"/twilio/gather?call={CALL_SID}&turn=3"
     assert gather.get("numDigits") == "1"
     assert gather.get("speechModel") == "phone_call" and gather.get("language") == "en-US"
+    assert gather.get("bargeIn") == "true", "speaking over the prompt interrupts it"
     assert gather.get("hints", "").split(", ")[-2:] == ["email", "outlook"]
     assert gather.findtext("Say") == "What can I help you with?"
 
@@ -157,6 +163,63 @@ def test_the_whisper_bridges_when_it_ends_or_asks_the_agent_to_accept() -> None:
     assert "Hangup" not in [child.tag for child in parse(twiml.whisper_answer(True, line()))]
 
 
+def test_a_conference_handoff_holds_the_caller_in_the_calls_own_conference() -> None:
+    root = parse(twiml.hand_off("Connecting you now.", CALL_SID, line("+15550002001", mode="conference"), 1.0, 0))
+    assert [child.tag for child in root] == ["Say", "Dial"]
+    dial = root.find("Dial")
+    assert dial is not None and dial.get("action") == f"/twilio/conference/done?call={CALL_SID}"
+    conference = dial.find("Conference")
+    assert conference is not None and conference.text == f"frontdoor-{CALL_SID}" and "+1555" not in conference.text
+    assert (conference.get("startConferenceOnEnter"), conference.get("endConferenceOnExit"), conference.get("beep")) == ("false", "true", "false")
+    assert conference.get("waitUrl") == f"/twilio/hold?call={CALL_SID}&attempt=0" and conference.get("waitMethod") == "POST"
+    assert conference.get("statusCallback") == f"/twilio/conference/status?call={CALL_SID}"
+    assert conference.get("statusCallbackEvent") == "join"
+
+
+def test_a_queue_stays_an_enqueue_in_a_conference_transfer() -> None:
+    root = parse(twiml.hand_off("Connecting you now.", CALL_SID, line("queue:support", mode="conference"), 1.0, 0))
+    assert [child.tag for child in root] == ["Say", "Enqueue"]
+
+
+@pytest.mark.parametrize(
+    ("attempt", "loop", "said"),
+    [(0, 0, replies.HOLD), (1, 0, None), (0, 1, replies.STILL_HOLDING), (1, 3, replies.STILL_HOLDING)],
+)
+def test_holding_is_a_short_word_then_hold_music_again_and_again(attempt: int, loop: int, said: str | None) -> None:
+    root = parse(twiml.hold(CALL_SID, attempt, loop, line("+15550002001", mode="conference")))
+    assert {child.tag for child in root} <= {"Say", "Play", "Pause", "Redirect"}, "a waitUrl may use nothing else"
+    assert root.findtext("Say") == said
+    assert root.findtext("Play") == HOLD_MUSIC
+    redirect = root.find("Redirect")
+    assert redirect is not None and redirect.text == f"/twilio/hold?call={CALL_SID}&attempt={attempt}&loop={loop + 1}"
+    assert [child.tag for child in root][-1] == "Redirect"
+
+
+def test_in_a_conference_the_agent_joins_after_the_whisper_or_the_accept_key() -> None:
+    conference = line("+15550002001", mode="conference")
+    plain = parse(twiml.whisper("Asked for a person.", CALL_SID, 0, conference))
+    assert [child.tag for child in plain] == ["Say", "Redirect"]
+    assert plain.findtext("Redirect") == f"/twilio/agent/accept?call={CALL_SID}&attempt=0"
+    accepting = parse(twiml.whisper("Asked for a person.", CALL_SID, 2, line("+15550002001", accept="1", mode="conference")))
+    assert accepting.find("Gather").get("action") == f"/twilio/agent/accept?call={CALL_SID}&attempt=2"  # type: ignore[union-attr]
+    joined = parse(twiml.whisper_answer(True, conference, CALL_SID, pressed=False))
+    agent_side = joined.find("Dial/Conference")
+    assert agent_side is not None and agent_side.text == f"frontdoor-{CALL_SID}"
+    assert (agent_side.get("startConferenceOnEnter"), agent_side.get("endConferenceOnExit")) == ("true", "true")
+    assert [child.tag for child in parse(twiml.whisper_answer(False, conference, CALL_SID))] == ["Hangup"]
+
+
+def test_the_transfer_mode_is_checked_and_needs_the_rest_api_for_a_conference() -> None:
+    ready = TwilioSettings(account_sid="AC1", auth_token="t", from_number="+15550001000")
+    assert twiml.transfer_mode(ready) == "conference"
+    assert twiml.transfer_mode(replace(ready, transfer_mode=" Dial ")) == "dial"
+    assert twiml.transfer_mode(replace(ready, from_number="")) == "dial"
+    with pytest.raises(ConfigError, match="twilio.transfer_mode"):
+        twiml.transfer_mode(replace(ready, transfer_mode="parallel"))
+    with pytest.raises(ConfigError, match="twilio.hold_music_url"):
+        twiml.transfer_mode(replace(ready, hold_music_url=" "))
+
+
 @pytest.mark.parametrize(
     ("position", "average", "expected"),
     [(1, 30, "You're next in line"), (4, 300, "You're number 4 in line"), (2, 300, "about 5 minutes"), (None, None, "You're in line")],
@@ -168,8 +231,6 @@ def test_the_queue_wait_tells_the_caller_their_place_honestly(position: int | No
 
 
 def test_absolute_urls_for_calls_placed_through_the_rest_api() -> None:
-    from dataclasses import replace
-
     absolute = replace(line("+15550002001"), url_base="https://fd.example.com")
     number = parse(twiml.hand_off("Hi.", "desk-1", absolute, 1.0, 0)).find("Dial/Number")
     assert number is not None and number.get("url") == "https://fd.example.com/twilio/whisper?call=desk-1&attempt=0"

@@ -249,3 +249,10 @@ def bridge_greeting(first_name: str | None) -> str:
     """What the employee hears when frontdoor rings their phone after a desk-speaker handoff."""
     who = f", {first_name}" if first_name else ""
     return f"Hi{who}, it's the service desk assistant. I'm connecting you to a person now, with what you told me."
+
+
+# --- the phone line while a caller holds for a conference transfer -------------------------------
+
+HOLD = "Ringing the service desk now."
+STILL_HOLDING = "Still trying to reach someone. Thanks for holding."
+CALLER_LEFT = "The caller has hung up."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from frontdoor.handoff.signals import Assessment, AudioFeatures, Scores, evidence_from_dict
@@ -95,13 +96,25 @@ class CallState:
         )
 
 
+_LEAVES = (str, int, float, type(None))
+
+
 def _plain(value: Any) -> Any:
     """``dataclasses.asdict`` without its deep copies (a call's state is saved every turn): dicts, lists and leaves."""
-    if is_dataclass(value):
-        return {field.name: _plain(getattr(value, field.name)) for field in fields(value)}
+    if isinstance(value, _LEAVES):
+        return value
     if isinstance(value, (tuple, list)):
         return [_plain(item) for item in value]
-    return value
+    names = _field_names(type(value))
+    if names is None:
+        return value
+    return {name: _plain(getattr(value, name)) for name in names}
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass type, looked up once per type; None for anything else."""
+    return tuple(field.name for field in fields(kind)) if is_dataclass(kind) else None
 
 
 def _heard_turn(data: dict[str, Any]) -> HeardTurn:

@@ -128,6 +128,29 @@ class HandoffRecord(Base):
     close_note: Mapped[str | None] = mapped_column(Text)
 
 
+class AgentLeg(Base):
+    """One agent rung for a conference transfer: which attempt, the call Twilio placed, how it went.
+
+    ``outcome`` stays empty while the agent may still take the call; the request that sets it decides
+    what happens next, so a repeated or late status callback changes nothing.
+    """
+
+    __tablename__ = "agent_legs"
+    __table_args__ = (UniqueConstraint("call_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    agent: Mapped[str] = mapped_column(String(200))
+    conference: Mapped[str] = mapped_column(String(64))
+    call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(32), default="dialling")
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 class IncidentRecord(Base):
     """An incident added or changed through the CLI or console (file and feed incidents are not stored)."""
 
