@@ -34,7 +34,7 @@ from frontdoor.conversation import replies
 from frontdoor.settings import Settings, load_settings
 from frontdoor.storage.database import Database
 from frontdoor.storage.schema import CallbackRequest, CallRecord, HandoffRecord, ReplayedRecord, Voicemail
-from test_telephony_calls import AGENT_1, AGENT_2, DANA, Phone, phone, phone_settings  # noqa: F401 - fixtures used by name
+from phone_line import AGENT_1, AGENT_2, DANA, Phone
 from test_telephony_gunicorn import AGENT, PUBLIC, TOKEN, server  # noqa: F401 - the gunicorn fixture, used by name
 from twilio_sim import Agent, HttpTransport, SimulatedCall, TwilioSimulator
 

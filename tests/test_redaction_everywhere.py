@@ -16,7 +16,7 @@ from frontdoor.handoff.redaction import REDACTED
 from frontdoor.storage.schema import Base
 from test_console_pages import agent, client, handed_off_call  # noqa: F401 - the console's signed-in client fixtures
 from test_notify import Mailbox, Webhook, mailbox, webhook  # noqa: F401 - local chat webhook and SMTP server fixtures
-from test_telephony_calls import AGENT_1, phone, phone_settings  # noqa: F401 - the phone line and its settings
+from phone_line import AGENT_1
 from twilio_sim import ACCOUNT_SID, Agent, TwilioApiServer
 
 SAID = (
