@@ -158,6 +158,14 @@ def score(outcomes: Sequence[Outcome], latencies: Sequence[float]) -> Report:
     )
 
 
+def resident_mb() -> float:
+    """This process's resident memory now (Linux), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def build() -> tuple[ConversationEngine, TimedDetector, EmployeeDirectory]:
     settings = load_settings(None, {})
     engine = build_engine(settings, IncidentBoard.from_settings(settings, None))
@@ -226,9 +234,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=[], help="only the sets whose name contains this")
     parser.add_argument("--errors", action="store_true", help="list the calls the decisions got wrong")
     args = parser.parse_args(argv)
+    before = resident_mb()
     started = time.perf_counter()
     built = build()
-    print(f"engine and model loaded in {time.perf_counter() - started:.1f} s ({built[1].inner.model.variant} model)\n")
+    print(f"engine and model loaded in {time.perf_counter() - started:.1f} s ({built[1].inner.model.variant} model); "
+          f"resident memory {before:.0f} MB before, {resident_mb():.0f} MB after (+{resident_mb() - before:.0f} MB)\n")
     for name, conversations in sets(args.jsonl):
         if args.only and not any(part in name for part in args.only):
             continue
@@ -237,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.errors:
             print(describe_errors(outcomes))
         print()
-    print(f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(f"resident memory now {resident_mb():.0f} MB, peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
 
 

@@ -12,21 +12,24 @@ from pathlib import Path
 
 from frontdoor.errors import ConfigError
 from frontdoor.handoff.detector import ModelDetector
-from frontdoor.handoff.detector_config import DetectorConfigError, load_detector_config
+from frontdoor.handoff.detector_config import DetectorConfig
 from frontdoor.handoff.understanding.encoder import INSTALL_HINT, EncoderError, MiniLMEncoder
 from frontdoor.handoff.understanding.model import ModelError, UnderstandingModel, load_model
+from frontdoor.schemas import check
 from frontdoor.settings import Settings
+from frontdoor.yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
 
 
 def load_detector(settings: Settings) -> ModelDetector:
     """The detector for these settings; one-line ``ConfigError`` if the model or its settings cannot be used."""
-    try:
-        config = load_detector_config(settings.detector_file)
-    except DetectorConfigError as exc:
-        raise ConfigError(str(exc)) from None
-    return ModelDetector(understanding_model(settings.model_dir), config)
+    return ModelDetector(understanding_model(settings.model_dir), load_detector_config(settings.detector_file))
+
+
+def load_detector_config(path: Path) -> DetectorConfig:
+    """``detector.yaml`` read and checked; ``ConfigError`` naming the file and the first bad key."""
+    return check(DetectorConfig, read_yaml(path, "detector settings file"), str(path))
 
 
 @cache

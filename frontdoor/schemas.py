@@ -90,8 +90,9 @@ def check(schema: type[Model], data: Any, where: str) -> Model:
 
 
 def _first_problem(exc: ValidationError, schema: type[BaseModel]) -> str:
-    """``incidents[0].etaa: unknown key (did you mean 'eta'?)``: the first error, located."""
-    error = exc.errors()[0]
+    """``incidents[0].etaa: unknown key (did you mean 'eta'?)``: the first error, located (a misspelt key before what it leaves missing)."""
+    errors = exc.errors()
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = error["loc"]
     message = describe(error)
     if message == "unknown key" and loc:

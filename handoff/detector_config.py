@@ -1,22 +1,15 @@
-"""``config/detector.yaml``: how model readings and call features become handoff evidence, checked against one schema."""
+"""The schema of ``config/detector.yaml``: how model readings and call features become handoff evidence."""
 
 from __future__ import annotations
 
-from importlib.resources import files
-from pathlib import Path
 from typing import Annotated
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from frontdoor.handoff.signals import SIGNALS
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Weight = Annotated[float, Field(ge=0.0, le=10.0)]
-
-
-class DetectorConfigError(Exception):
-    """``detector.yaml`` is missing, not YAML, or breaks the schema (the message names the file and the key)."""
 
 
 class _Strict(BaseModel):
@@ -98,27 +91,3 @@ class DetectorConfig(_Strict):
     vip: Single
     incident: IncidentImpact
     prosody: Prosody
-
-
-def default_detector_file() -> Path:
-    return Path(str(files("frontdoor.config"))) / "detector.yaml"
-
-
-def load_detector_config(path: Path | None = None) -> DetectorConfig:
-    path = path or default_detector_file()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DetectorConfigError(f"{path}: detector settings file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DetectorConfigError(f"{path}: cannot read ({exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DetectorConfigError(f"{path}: invalid YAML{f' (line {mark.line + 1})' if mark else ''}") from None
-    try:
-        return DetectorConfig.model_validate(data)
-    except ValidationError as exc:
-        errors = exc.errors()
-        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])  # a misspelt key, before what it leaves missing
-        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        raise DetectorConfigError(f"{path}: {where}: {error['msg']}") from None

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from frontdoor.detection import load_detector, sentence_encoder, understanding_model
+from frontdoor.detection import load_detector, load_detector_config, sentence_encoder, understanding_model
+from frontdoor.errors import ConfigError
 from frontdoor.handoff.detector import ModelDetector
-from frontdoor.handoff.detector_config import DetectorConfigError, load_detector_config
 from frontdoor.handoff.signals import AudioFeatures, CallerContext, TurnObservation
 from frontdoor.handoff.understanding.corpus import CorpusError, corpus_digest, is_frozen, read_corpus
 from frontdoor.handoff.understanding.labels import ACTS, SIGNAL_LABELS
@@ -168,10 +168,10 @@ def test_a_model_folder_without_a_model_is_a_one_line_error(tmp_path: Path) -> N
 def test_a_bad_detector_file_is_a_one_line_error_naming_the_key(tmp_path: Path) -> None:
     shipped = (ROOT / "config" / "detector.yaml").read_text()
     (tmp_path / "detector.yaml").write_text(shipped.replace("alone:  {human_request: 0.65", "alone:  {human_request: 0.2"))
-    with pytest.raises(DetectorConfigError, match=r"detector.yaml: model: Value error, model.alone.human_request must be above model.floor"):
+    with pytest.raises(ConfigError, match=r"detector.yaml: model: model.alone.human_request must be above model.floor.human_request"):
         load_detector_config(tmp_path / "detector.yaml")
     (tmp_path / "detector.yaml").write_text(shipped.replace("decay:", "decays:"))
-    with pytest.raises(DetectorConfigError, match="decays: Extra inputs are not permitted"):
+    with pytest.raises(ConfigError, match=r"detector.yaml: decays: unknown key \(did you mean 'decay'\?\)"):
         load_detector_config(tmp_path / "detector.yaml")
 
 
@@ -224,5 +224,5 @@ def test_call_features_add_their_own_evidence(detector: ModelDetector) -> None:
 def test_running_totals_decay_from_turn_to_turn(detector: ModelDetector) -> None:
     first = detector.assess(turn("this is getting ridiculous"), [], [], CallerContext())
     second = detector.assess(turn("is the wifi on three working", 1), [turn("this is getting ridiculous")], [first], CallerContext())
-    decay = load_detector_config().decay.frustration
+    decay = load_detector_config(ROOT / "config" / "detector.yaml").decay.frustration
     assert second.totals.frustration == pytest.approx(first.totals.frustration * decay + second.scores.frustration)
