@@ -15,7 +15,7 @@ import os
 import tomllib
 import typing
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -52,6 +52,12 @@ def _keypad_key(key: str) -> str:
     if key and (len(key) != 1 or key not in "0123456789*#"):
         raise ValueError(f"expected one key, 0-9, * or #, got {key!r}")
     return key
+
+
+def _transfer_mode(mode: str) -> str:
+    if mode.strip().lower() not in {"conference", "dial"}:
+        raise ValueError(f"expected conference or dial, got {mode!r}")
+    return mode.strip().lower()
 
 
 def _reprompts(count: int) -> int:
@@ -126,7 +132,7 @@ class TwilioSettings:
     public_hosts: tuple[str, ...] = ()
     validate_signatures: bool = True
     api_base_url: WebAddress = ""
-    transfer_mode: Literal["conference", "dial"] = "conference"
+    transfer_mode: Annotated[str, AfterValidator(_transfer_mode)] = "conference"
     hold_music_url: WebAddress = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
     dial_timeout_seconds: Annotated[int, Field(ge=5, le=120)] = 15
     speech_model: str = ""

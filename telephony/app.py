@@ -212,7 +212,7 @@ class PhoneLine:
 
     def _public_base(self) -> str:
         """frontdoor's URL as Twilio reaches it, for the callbacks of calls it places."""
-        return requested_url(self.service.settings.twilio.public_url, "", "", request.scheme, request.host, request.headers)
+        return requested_url(self.service.settings.twilio.public_url, "", "", request.scheme, request.host)
 
     def _previous_reply(self, key: str) -> str | None:
         try:

@@ -20,7 +20,6 @@ SPEECH_END_SECONDS = 2
 MAX_HINTS = 100
 MAX_HINT_CHARS = 100
 VOICEMAIL_MAX_SECONDS = 180
-TRANSFER_MODES = ("conference", "dial")
 CONFERENCE_EVENTS = "join"
 
 _BASE_HINTS = {
@@ -64,12 +63,10 @@ class Line:
 
 def transfer_mode(settings: TwilioSettings) -> str:
     """How agents are reached: ``conference`` needs the REST API, so without its credentials the line uses ``dial``."""
-    mode = settings.transfer_mode.strip().lower()
-    if mode not in TRANSFER_MODES:
-        raise ConfigError(f"'twilio.transfer_mode': expected conference or dial, got {settings.transfer_mode!r}")
+    mode = settings.transfer_mode
     if mode == "conference" and not (settings.account_sid and settings.auth_token and settings.from_number):
         return "dial"
-    if mode == "conference" and not settings.hold_music_url.strip():
+    if mode == "conference" and not settings.hold_music_url:
         raise ConfigError("'twilio.hold_music_url': a conference transfer needs hold audio (an MP3 or WAV URL)")
     return mode
 

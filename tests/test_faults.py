@@ -35,8 +35,8 @@ from frontdoor.settings import Settings, load_settings
 from frontdoor.storage.database import Database
 from frontdoor.storage.schema import CallbackRequest, CallRecord, HandoffRecord, ReplayedRecord, Voicemail
 from phone_line import AGENT_1, AGENT_2, DANA, Phone
-from test_telephony_gunicorn import AGENT, PUBLIC, TOKEN, server  # noqa: F401 - the gunicorn fixture, used by name
-from twilio_sim import Agent, HttpTransport, SimulatedCall, TwilioSimulator
+from test_telephony_gunicorn import AGENT, PUBLIC, TOKEN, Server, server  # noqa: F401 - the gunicorn fixture, used by name
+from twilio_sim import Agent, HttpTransport, SimulatedCall, TwilioApiServer, TwilioSimulator
 
 NOBODY = {AGENT_1: Agent("busy"), AGENT_2: Agent("no-answer")}
 APOLOGY = "something went wrong on my side"
@@ -279,8 +279,8 @@ def test_when_neither_the_database_nor_the_journal_can_keep_a_message_the_caller
     assert replies.VOICEMAIL_SAVED not in call.heard
 
 
-def test_several_gunicorn_workers_journal_during_an_outage_and_each_message_lands_once(server: str, database_url: str) -> None:
-    twilio = TwilioSimulator(HttpTransport(server), TOKEN, PUBLIC, agents={AGENT: Agent("no-answer")})
+def test_several_gunicorn_workers_journal_during_an_outage_and_each_message_lands_once(server: Server, database_url: str, twilio_api: TwilioApiServer) -> None:
+    twilio = TwilioSimulator(HttpTransport(server.url), TOKEN, PUBLIC, agents={AGENT: Agent("no-answer")}, api=twilio_api)
 
     def leave_a_message(caller: str) -> SimulatedCall:
         call = twilio.call(caller)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import json
 import multiprocessing
-import os
 import subprocess
 import sys
 import threading

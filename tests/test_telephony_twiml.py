@@ -15,7 +15,7 @@ from frontdoor.telephony import twiml
 from frontdoor.telephony.destinations import Destination, parse_destination, parse_destinations
 from frontdoor.telephony.security import RejectedRequest, check_signature, read_params, requested_url
 from frontdoor.schemas import twilio_recording_sid
-from frontdoor.settings import TwilioSettings
+from frontdoor.settings import TwilioSettings, load_settings
 
 CALL_SID = "CA" + "ab" * 16
 
@@ -214,10 +214,10 @@ def test_the_transfer_mode_is_checked_and_needs_the_rest_api_for_a_conference() 
     assert twiml.transfer_mode(ready) == "conference"
     assert twiml.transfer_mode(replace(ready, transfer_mode=" Dial ")) == "dial"
     assert twiml.transfer_mode(replace(ready, from_number="")) == "dial"
-    with pytest.raises(ConfigError, match="twilio.transfer_mode"):
-        twiml.transfer_mode(replace(ready, transfer_mode="parallel"))
+    with pytest.raises(ConfigError, match="^environment variable FRONTDOOR_TWILIO_TRANSFER_MODE: 'twilio.transfer_mode': expected conference or dial"):
+        load_settings(environ={"FRONTDOOR_TWILIO_TRANSFER_MODE": "parallel"})
     with pytest.raises(ConfigError, match="twilio.hold_music_url"):
-        twiml.transfer_mode(replace(ready, hold_music_url=" "))
+        twiml.transfer_mode(replace(ready, hold_music_url=""))
 
 
 @pytest.mark.parametrize(
