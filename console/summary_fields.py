@@ -34,7 +34,7 @@ def summary_fields(summary: WarmTransferSummary) -> list[SummaryField]:
         SummaryField("impact", "Impact", summary.impact or ""),
         SummaryField("deadline", "Deadline", summary.deadline or ""),
         SummaryField("tried", "Already tried", items=tuple(Item(line) for line in summary.tried)),
-        SummaryField("state", "Caller", summary.caller_state if summary.caller_state != "calm" else ""),
+        SummaryField("state", "Caller seems", summary.caller_state if summary.caller_state != "calm" else ""),
         SummaryField("handed-off", "Handed off", summary.why),
         SummaryField("why", "Evidence", items=tuple(Item(e.what, f"turn {e.turn + 1}, {reason_label(e.signal)}") for e in summary.evidence)),
         SummaryField("said", "What they said", items=tuple(Item(line) for line in summary.said)),

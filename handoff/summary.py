@@ -145,6 +145,8 @@ class WarmTransferSummary:
             sentences.append(_sentence(_clip(self.issue, QUOTE_WORD_LIMIT)))
         elif self.reason == "human_request":
             sentences.append("No details yet.")
+        elif self.said:
+            sentences.append(_sentence(f'They said: "{_clip(self.said[-1], QUOTE_WORD_LIMIT)}"'))
         if self.system and self.system.lower() not in self.issue.lower():
             sentences.append(f"System: {self.system}.")
         if self.impact:

@@ -186,7 +186,7 @@ def test_summary_fields_show_what_the_summary_has_and_leave_out_empty_ones() -> 
     )
     fields = summary_fields(summary)
     assert [(field.key, field.label) for field in fields] == [
-        ("caller", "Caller"), ("number", "Number"), ("issue", "Issue"), ("why", "Why"), ("told", "Already told"),
+        ("caller", "Caller"), ("number", "Number"), ("issue", "Issue"), ("why", "Evidence"), ("told", "Already told"),
     ]
     assert (fields[0].text, fields[1].text, fields[2].text) == ("Unknown caller", "withheld", '"payroll for 400 people by 5 pm"')
     assert fields[3].items == (Item('"by 5 pm"', "turn 2, Urgent"),)

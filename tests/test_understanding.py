@@ -167,7 +167,7 @@ def test_a_model_folder_without_a_model_is_a_one_line_error(tmp_path: Path) -> N
 
 def test_a_bad_detector_file_is_a_one_line_error_naming_the_key(tmp_path: Path) -> None:
     shipped = (ROOT / "config" / "detector.yaml").read_text()
-    (tmp_path / "detector.yaml").write_text(shipped.replace("alone:  {human_request: 0.65", "alone:  {human_request: 0.2"))
+    (tmp_path / "detector.yaml").write_text(shipped.replace("alone:  {human_request: 0.55", "alone:  {human_request: 0.2"))
     with pytest.raises(ConfigError, match=r"detector.yaml: model: model.alone.human_request must be above model.floor.human_request"):
         load_detector_config(tmp_path / "detector.yaml")
     (tmp_path / "detector.yaml").write_text(shipped.replace("decay:", "decays:"))

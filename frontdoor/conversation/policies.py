@@ -4,29 +4,29 @@ The engine (``engine.py``) gathers the ``TurnFacts`` of a caller turn (the model
 handoff verdict, the call so far, matched incidents and answers) and asks each policy of
 ``POLICIES`` in turn; the first that returns a ``Step`` decides. The order is the design:
 
-1. ``keypad_zero``          keypad 0: a person, on this turn
-2. ``signal_handoff``       a request for a person, a security emergency, frustration or urgency
+1.  ``keypad_zero``         keypad 0: a person, on this turn
+2.  ``signal_handoff``      a request for a person, a security emergency, frustration or urgency
                             reached its threshold (in that priority)
-3. ``survey_answer``        the answer to the one survey question
-4. ``silence``              silence: one re-prompt, then a person
-5. ``accepted_offer``       "yes" to the offer of a person
-6. ``text_me``              "text me when it's fixed" (or yes to the text offer)
-7. ``call_me_later``        "call me back later": a callback is booked and the caller told when
-8. ``declined_offer``       "no" to an offer: fine, and what else
-9. ``more_help``            "yes" to "anything else?": what is it
-9. ``goodbye``              wrapping up (not a frustrated "thanks a lot"): the survey only if the caller was helped
-10. ``not_understood``      nothing understood: one re-prompt, then a person
-11. ``bot_check``           "is this a robot": say so, offer a person
-12. ``greeting``            a greeting: greet back once
-13. ``stuck``               twice the turn budget (a person was offered at the budget): a person
-14. ``how_to``              a question with an answer: answer it (even during an incident on that
+3.  ``survey_answer``       the answer to the one survey question
+4.  ``silence``             silence: one re-prompt, then a person
+5.  ``accepted_offer``      "yes" to the offer of a person
+6.  ``text_me``             "text me when it's fixed" (or yes to the text offer)
+7.  ``call_me_later``       "call me back later": a callback is booked and the caller told when
+8.  ``declined_offer``      "no" to an offer: fine, and what else
+9.  ``more_help``           "yes" to "anything else?": what is it
+10. ``goodbye``             wrapping up (not a frustrated "thanks a lot"): the survey only if the caller was helped
+11. ``not_understood``      nothing understood: one re-prompt, then a person
+12. ``bot_check``           "is this a robot": say so, offer a person
+13. ``greeting``            a greeting: greet back once
+14. ``stuck``               twice the turn budget (a person was offered at the budget): a person
+15. ``how_to``              a question with an answer: answer it (even during an incident on that
                             service, then mention the incident)
-15. ``incident``            a known incident in effect: status, fix time, a text offer
-16. ``status_question``     "is X down" with no incident in effect: say so, ask what they see
-17. ``service_request``     something to be done that the assistant cannot do: offer a person
-18. ``problem``             a problem: one clarifying question at most, then offer a person
-19. ``topic``               a topic named ("calling about payroll"): ask what about it
-20. ``acknowledge``         anything else: acknowledge and offer a person
+16. ``incident``            a known incident in effect: status, fix time, a text offer
+17. ``status_question``     "is X down" with no incident in effect: say so, ask what they see
+18. ``service_request``     something to be done that the assistant cannot do: offer a person
+19. ``problem``             a problem: one clarifying question at most, then offer a person
+20. ``topic``               a topic named ("calling about payroll"): ask what about it
+21. ``acknowledge``         anything else: acknowledge and offer a person
 
 After the policy, the engine keeps two promises: a reply is never said twice in a row (a repeat is
 said another way), and a call that reaches the turn budget is offered a person.
@@ -133,9 +133,12 @@ def signal_handoff(f: TurnFacts) -> Step | None:
 
 def survey_answer(f: TurnFacts) -> Step | None:
     """A score by keypad or in a few words ends the call; a new question leaves the survey for the policies below."""
-    if f.pending != "survey" or f.said(*_NEEDS_HELP) or f.problem:
+    if f.pending != "survey":
         return None
     score = survey_score(f.text, f.heard.digits) if f.heard.digits or len(f.text.split()) <= SURVEY_ANSWER_WORDS else None
+    bare_score = score is not None and len(f.text.split()) <= 2
+    if not bare_score and (f.said(*_NEEDS_HELP) or f.problem):
+        return None
     if score is not None:
         return Step(kind="end", say=replies.survey_thanks(), effects=(RecordSurvey(score, f.state.request_type),))
     return Step(kind="end", say=replies.goodbye())

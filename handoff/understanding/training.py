@@ -10,11 +10,13 @@ here (``pip install 'frontdoor[train]'``).
 from __future__ import annotations
 
 import json
+import os
 import platform
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import BinaryIO, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -109,7 +111,8 @@ def train_model(
     arrays["examples.signals"] = np.array([" ".join(sorted(train[i].signals)) for i in positive])
     arrays["examples.embeddings"] = x_embedding[positive].astype(np.float16)
     out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out / ARTIFACT, **arrays)
+    with _replacing(out / ARTIFACT) as file:
+        np.savez_compressed(file, **arrays)
     manifest = {
         "corpus": {str(folder): corpus_digest(folder) for folder in corpora},
         "utterances": {"train": len(originals), "long_turns": len(train) - len(originals), "frozen": len(frozen)},
@@ -124,7 +127,20 @@ def train_model(
 
 
 def _write_manifest(out: Path, manifest: dict[str, object]) -> None:
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    with _replacing(out / MANIFEST) as file:
+        file.write((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[BinaryIO]:
+    """Write ``path`` whole or not at all: a process reading the model while it is retrained sees the old file or the new one."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with partial.open("wb") as file:
+            yield file
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def frozen_figures(model: UnderstandingModel, items: Sequence[Utterance], threshold: float = 0.5) -> dict[str, object]:
