@@ -141,17 +141,18 @@ class WarmTransferSummary:
             sentences.append("Caller is distressed; go gently.")
         elif self.caller_state == "frustrated" and self.reason != "frustration":
             sentences.append("Caller is frustrated.")
+        quoted = _clip(self.issue, QUOTE_WORD_LIMIT)
         if self.issue:
-            sentences.append(_sentence(_clip(self.issue, QUOTE_WORD_LIMIT)))
+            sentences.append(_sentence(quoted))
         elif self.reason == "human_request":
             sentences.append("No details yet.")
         elif self.said:
             sentences.append(_sentence(f'They said: "{_clip(self.said[-1], QUOTE_WORD_LIMIT)}"'))
         if self.system and self.system.lower() not in self.issue.lower():
             sentences.append(f"System: {self.system}.")
-        if self.impact:
+        if self.impact and self.impact.lower() not in quoted.lower():
             sentences.append(_sentence("Impact: " + _clip(self.impact, 10)))
-        if self.deadline and not (self.impact and self.deadline in self.impact):
+        if self.deadline and self.deadline.lower() not in quoted.lower() and not (self.impact and self.deadline in self.impact):
             sentences.append(f"Deadline: {self.deadline}.")
         if self.tried:
             sentences.append(_sentence("Tried: " + _clip(self.tried[0], 8)))
