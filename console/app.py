@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response
 
-from frontdoor.errors import ConfigError
 from frontdoor.console import auth, followups, handoffs, incidents, insight, queue
 from frontdoor.console.context import EXTENSION, Console, console
 from frontdoor.console.closing import outcome_label
@@ -46,8 +45,6 @@ def register(app: Flask, service: CallService) -> None:
         log.error("agent console disabled: FRONTDOOR_SECRET_KEY (console.secret_key) is not set; /agent answers 503")
         app.register_blueprint(disabled)
         return
-    if settings.session_minutes < 1:
-        raise ConfigError("'console.session_minutes': must be at least 1")
     if len(settings.secret_key) < 32:
         log.warning("console.secret_key is short (%d characters): use at least 32 random characters", len(settings.secret_key))
     app.secret_key = settings.secret_key

@@ -35,8 +35,6 @@ def _lowest_priority() -> None:
 
 class PasswordCheckSlots:
     def __init__(self, folder: Path, count: int) -> None:
-        if count < 1:
-            raise ConfigError("'console.password_checks_at_once': must be at least 1")
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -19,7 +19,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from frontdoor.errors import ConfigError, LockedOut
+from frontdoor.errors import LockedOut
 from frontdoor.settings import ConsoleSettings
 from frontdoor.storage.database import Database
 from frontdoor.storage.schema import SignInFailures
@@ -59,12 +59,7 @@ class Lockout:
 
 
 def policies(settings: ConsoleSettings) -> dict[Kind, LockoutPolicy]:
-    """The per-name and per-address policies of the settings (``ConfigError`` for numbers that make no sense)."""
-    for key in ("lockout_after_failures", "address_lockout_after_failures"):
-        if getattr(settings, key) < 1:
-            raise ConfigError(f"'console.{key}': must be at least 1")
-    if not 0 < settings.first_lockout_minutes <= settings.longest_lockout_minutes:
-        raise ConfigError("'console.first_lockout_minutes': must be above 0 and at most 'console.longest_lockout_minutes'")
+    """The per-name and per-address policies of the settings (checked by their schema, ``frontdoor.settings``)."""
     first, longest = timedelta(minutes=settings.first_lockout_minutes), timedelta(minutes=settings.longest_lockout_minutes)
     return {
         "name": LockoutPolicy(settings.lockout_after_failures, first, longest),

@@ -15,7 +15,6 @@ calls go on.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Literal, Sequence
@@ -24,7 +23,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from frontdoor.conversation.state import CallState
-from frontdoor.errors import FrontdoorError, JournalError, StorageError
+from frontdoor.errors import JournalError, StorageError
+from frontdoor.rounds import BackgroundRounds
 from frontdoor.storage.calls import insert_call, insert_handoff
 from frontdoor.storage.database import Database, insert_new
 from frontdoor.storage.followups import connected, finish, request_callback, save_voicemail
@@ -201,40 +201,20 @@ class RecordKeeper:
             return False
 
 
-class JournalReplayer:
-    """Replays the journal every ``interval`` seconds (and once at start) on a daemon thread while the web app runs."""
+class JournalReplayer(BackgroundRounds):
+    """Replays the journal every ``interval`` seconds (and once at start) while the web app runs."""
+
+    work = "journal replay"
+    round_at_start = True
 
     def __init__(self, keeper: RecordKeeper, interval: float = REPLAY_INTERVAL_SECONDS, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__(interval)
         self.keeper = keeper
-        self.interval = interval
         self.clock = clock or (lambda: datetime.now(timezone.utc))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="journal-replay", daemon=True)
 
-    def start(self) -> JournalReplayer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while True:
-            self._round()
-            if self._stop.wait(self.interval):
-                return
-
-    def _round(self) -> None:
-        try:
-            if not self.keeper.backlog():
-                return
-            report = self.keeper.replay(self.clock())
-        except FrontdoorError as exc:
-            log.warning("journal replay round failed (%s); trying again in %.0f s", exc, self.interval)
+    def round(self) -> None:
+        if not self.keeper.backlog():
             return
-        except Exception:
-            log.exception("journal replay round failed; trying again in %.0f s", self.interval)
-            return
+        report = self.keeper.replay(self.clock())
         if report.replayed or report.refused:
             log.warning("journal: %d records replayed into the database, %d refused, %d waiting", report.replayed, report.refused, report.waiting)

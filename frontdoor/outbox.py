@@ -10,7 +10,6 @@ never takes the writer lock). The sender comes from the ``frontdoor.sms`` entry 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from importlib.metadata import entry_points
@@ -19,6 +18,7 @@ from typing import Callable, Protocol
 from sqlalchemy import bindparam, or_, select, update
 
 from frontdoor.errors import FrontdoorError
+from frontdoor.rounds import BackgroundRounds
 from frontdoor.settings import Settings
 from frontdoor.storage.database import Database
 from frontdoor.storage.schema import OutboundMessage
@@ -164,32 +164,18 @@ def _masked(number: str) -> str:
     return f"...{number[-4:]}" if len(number) > 4 else number
 
 
-class OutboxCourier:
-    """Sends due texts every ``interval`` seconds on a daemon thread (retries included) while the web app runs."""
+class OutboxCourier(BackgroundRounds):
+    """Sends due texts every ``interval`` seconds (retries included) while the web app runs."""
+
+    work = "SMS outbox"
 
     def __init__(
         self, settings: Settings, database: Database, interval: float = 30.0, clock: Callable[[], datetime] | None = None
     ) -> None:
+        super().__init__(interval)
         self.settings = settings
         self.database = database
-        self.interval = interval
         self.clock = clock or (lambda: datetime.now(timezone.utc))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sms-outbox", daemon=True)
 
-    def start(self) -> OutboxCourier:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                send_pending_messages(self.settings, self.database, self.clock())
-            except FrontdoorError as exc:
-                log.warning("SMS outbox round failed (%s); trying again in %.0f s", exc, self.interval)
-            except Exception:
-                log.exception("SMS outbox round failed; trying again in %.0f s", self.interval)
+    def round(self) -> None:
+        send_pending_messages(self.settings, self.database, self.clock())

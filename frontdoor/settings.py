@@ -19,7 +19,7 @@ from typing import Annotated, Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import AfterValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.dataclasses import dataclass
 
 from frontdoor import CONFIG_DIR
@@ -164,6 +164,14 @@ class ConsoleSettings:
     first_lockout_minutes: Positive = 1.0
     longest_lockout_minutes: Positive = 60.0
     password_checks_at_once: AtLeastOne = 1
+
+    @field_validator("longest_lockout_minutes")
+    @classmethod
+    def _not_below_the_first(cls, minutes: float, info: ValidationInfo) -> float:
+        first = info.data.get("first_lockout_minutes")
+        if first is not None and minutes < first:
+            raise ValueError(f"must be at least first_lockout_minutes ({first:g}), got {minutes:g}")
+        return minutes
 
 
 @dataclass(frozen=True, config=SECTION)

@@ -17,7 +17,7 @@ from flask import Flask, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from frontdoor.calls import CallService
-from frontdoor.errors import ConfigError, DatabaseFileChanged, FrontdoorError, JournalError
+from frontdoor.errors import DatabaseFileChanged, FrontdoorError, JournalError
 from frontdoor.keeper import JournalReplayer
 from frontdoor.outbox import OutboxCourier, load_sender
 from frontdoor.settings import Settings, load_settings
@@ -76,7 +76,5 @@ def journal_health(service: CallService) -> dict[str, object]:
 
 def trust_proxies(app: Flask, count: int) -> None:
     """Believe ``X-Forwarded-For/-Proto/-Host/-Port`` as set by the ``count`` proxies in front (0: believe none)."""
-    if count < 0:
-        raise ConfigError("'web.trusted_proxy_count': must be 0 (no proxy) or more")
     if count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)  # type: ignore[method-assign]

@@ -211,3 +211,10 @@ def test_a_range_error_from_the_cli_is_one_line_without_a_traceback(tmp_path: Pa
     )
     assert result.returncode == 2
     assert result.stderr == f"frontdoor: error: {path}: 'handoff.frustration_threshold': must be greater than 0, got -1\n"
+
+
+def test_a_first_lockout_longer_than_the_longest_is_refused_naming_both(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text("[console]\nfirst_lockout_minutes = 90\nlongest_lockout_minutes = 30\n")
+    with pytest.raises(ConfigError, match=re.escape(f"{path}: 'console.longest_lockout_minutes': must be at least first_lockout_minutes (90), got 30")):
+        load_settings(path, environ={})

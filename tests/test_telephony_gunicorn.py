@@ -11,6 +11,7 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
@@ -115,3 +116,11 @@ def test_a_worker_keeps_what_it_built_at_start_out_of_the_garbage_collectors_wal
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+def test_the_gunicorn_config_holds_each_workers_blas_to_one_thread_unless_told_otherwise() -> None:
+    code = "import os, frontdoor.gunicorn_config; print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])"
+    environ = {key: value for key, value in os.environ.items() if not key.endswith("_NUM_THREADS")}
+    run = partial(subprocess.run, [sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run(env=environ).stdout.split() == ["1", "1"]
+    assert run(env={**environ, "OPENBLAS_NUM_THREADS": "4"}).stdout.split() == ["4", "1"]

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
 from typing import Mapping, Protocol, Sequence
 
 import numpy as np
-
 from frontdoor.handoff.understanding.labels import ACTS, SIGNAL_LABELS
 from frontdoor.handoff.understanding.ngrams import NgramVocabulary
 
@@ -83,13 +83,25 @@ class Examples:
     signals: tuple[frozenset[str], ...]
     embeddings: np.ndarray
 
+    def __post_init__(self) -> None:
+        self._by_signal  # made at load, not in the first handoff's webhook
+
     def nearest(self, embedding: np.ndarray, signal: str, count: int = 2) -> tuple[str, ...]:
-        rows = [i for i, labels in enumerate(self.signals) if signal in labels]
-        if not rows:
+        rows, embeddings = self._by_signal.get(signal, ((), None))
+        if embeddings is None:
             return ()
-        scores = self.embeddings[rows].astype(np.float32) @ embedding
+        scores = embeddings @ embedding
         best = np.argsort(-scores, kind="stable")[:count]
         return tuple(self.texts[rows[i]] for i in best)
+
+    @cached_property
+    def _by_signal(self) -> dict[str, tuple[tuple[int, ...], np.ndarray]]:
+        """Per signal, the rows that carry it and their embeddings as float32 (stored as float16), made once."""
+        found: dict[str, tuple[tuple[int, ...], np.ndarray]] = {}
+        for signal in {label for labels in self.signals for label in labels}:
+            rows = tuple(i for i, labels in enumerate(self.signals) if signal in labels)
+            found[signal] = (rows, self.embeddings[list(rows)].astype(np.float32))
+        return found
 
 
 class UnderstandingModel:
