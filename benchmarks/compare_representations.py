@@ -84,11 +84,18 @@ class TrainedModel(UnderstandingModel):
 
     def read_many(self, texts: Sequence[str]) -> list[Reading]:
         embeddings = self.embed(texts)
-        empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
-        return [
-            self._reading(*(self.vocabulary.vector(text) if self.vocabulary else empty), embeddings[i] if embeddings is not None else None)
-            for i, text in enumerate(texts)
-        ]
+        return [self._reading(*self._ngrams(text), embeddings[i] if embeddings is not None else None) for i, text in enumerate(texts)]
+
+    def read_embedded(self, text: str) -> tuple[Reading, np.ndarray | None]:
+        embeddings = self.embed([text])
+        embedding = embeddings[0] if embeddings is not None else None
+        return self._reading(*self._ngrams(text), embedding), embedding
+
+    def without_each_word(self, words: Sequence[str], signal: str, embedding: np.ndarray | None) -> list[float]:
+        return super().without_each_word(words, signal, embedding) if self.vocabulary else []
+
+    def _ngrams(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        return self.vocabulary.vector(text) if self.vocabulary else (np.zeros(0, np.int64), np.zeros(0, np.float32))
 
 
 def train(kind: str, texts: list[str], utterances: list, encoders: dict[str, object]) -> TrainedModel:

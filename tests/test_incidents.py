@@ -92,10 +92,24 @@ def test_description_gives_status_eta_and_workaround_in_two_short_sentences() ->
 def test_shipped_incident_file_loads(tmp_path: Path) -> None:
     from frontdoor import CONFIG_DIR
 
-    incidents = load_incident_file(CONFIG_DIR / "incidents.yaml", ZoneInfo("UTC"), date(2026, 11, 22))
+    incidents = load_incident_file(CONFIG_DIR / "incidents.yaml", ZoneInfo("UTC"), datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc))
     email = next(i for i in incidents if i.id == "INC-1042")
     assert email.impact == "major" and "outlook" in email.services and email.eta is not None
     assert email.eta.date() == date(2026, 11, 22)
+
+
+def test_a_time_of_day_in_the_file_means_the_last_start_and_the_next_fix_at_any_hour() -> None:
+    from frontdoor import CONFIG_DIR
+
+    at_night = datetime(2026, 11, 22, 3, 0, tzinfo=timezone.utc)
+    incidents = {i.id: i for i in load_incident_file(CONFIG_DIR / "incidents.yaml", ZoneInfo("UTC"), at_night)}
+    email, teams = incidents["INC-1042"], incidents["MNT-0301"]
+    assert (email.started, email.eta) == (datetime(2026, 11, 21, 9, 10, tzinfo=timezone.utc), datetime(2026, 11, 21, 14, 30, tzinfo=timezone.utc))
+    assert incidents["INC-1044"].eta == datetime(2026, 11, 21, 23, 0, tzinfo=timezone.utc), "the fix time after its start, not before"
+    assert teams.started == datetime(2026, 11, 22, 23, 50, tzinfo=timezone.utc), "planned maintenance lies ahead"
+    in_the_afternoon = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
+    email = next(i for i in load_incident_file(CONFIG_DIR / "incidents.yaml", ZoneInfo("UTC"), in_the_afternoon) if i.id == "INC-1042")
+    assert email.started == datetime(2026, 11, 22, 9, 10, tzinfo=timezone.utc)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +127,7 @@ def test_bad_incident_files_name_the_file_and_field(tmp_path: Path, text: str, m
     path = tmp_path / "incidents.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError) as raised:
-        load_incident_file(path, ZoneInfo("UTC"), date(2026, 11, 22))
+        load_incident_file(path, ZoneInfo("UTC"), datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc))
     assert message in str(raised.value) and str(path) in str(raised.value)
 
 
@@ -437,7 +451,7 @@ def test_typos_and_wrong_types_in_the_incident_file_name_the_file_and_key(tmp_pa
     path = tmp_path / "incidents.yaml"
     path.write_text(f"incidents:\n  - {entry}\n")
     with pytest.raises(ConfigError) as raised:
-        load_incident_file(path, ZoneInfo("UTC"), date(2026, 11, 22))
+        load_incident_file(path, ZoneInfo("UTC"), datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc))
     assert str(raised.value) == f"{path}: {message}"
 
 
@@ -445,4 +459,4 @@ def test_a_typo_at_the_top_of_the_incident_file_is_named_too(tmp_path: Path) -> 
     path = tmp_path / "incidents.yaml"
     path.write_text("incident:\n  - {id: A, title: T, services: [x]}\n")
     with pytest.raises(ConfigError, match=r"incidents.yaml: incident: unknown key \(did you mean 'incidents'\?\)$"):
-        load_incident_file(path, ZoneInfo("UTC"), date(2026, 11, 22))
+        load_incident_file(path, ZoneInfo("UTC"), datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc))

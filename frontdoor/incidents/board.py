@@ -173,7 +173,7 @@ class IncidentBoard:
             return
         now = self.clock()
         try:
-            self._file_incidents = load_incident_file(self.incident_file, self.timezone, now.astimezone(self.timezone).date())
+            self._file_incidents = load_incident_file(self.incident_file, self.timezone, now)
         except FrontdoorError as exc:
             if strict:
                 raise
