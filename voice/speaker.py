@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import io
 import time
 import wave
@@ -17,10 +18,14 @@ from frontdoor.voice.sources import FRAME_SECONDS, SAMPLE_RATE, import_sounddevi
 if TYPE_CHECKING:
     import numpy as np
 
+log = logging.getLogger(__name__)
+
 MIN_RATE_WPM = 80
 BARGE_IN_SECONDS = 0.3
 BARGE_IN_KEEP_SECONDS = 0.6
 FILE_WAIT_SECONDS = 5.0
+SYNTHESIS_ATTEMPTS = 2
+"""espeak-ng through pyttsx3 now and then writes nothing (seen on a loaded machine): one more try before giving up."""
 
 
 class Synthesizer:
@@ -54,14 +59,23 @@ class Synthesizer:
     def to_file(self, text: str, path: Path, speaking_rate: float = 1.0) -> Path:
         """Render ``text`` to a WAV file and return once the file is complete."""
         path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, SYNTHESIS_ATTEMPTS + 1):
+            if self._render(text, path, speaking_rate):
+                return path
+            if attempt < SYNTHESIS_ATTEMPTS:
+                log.warning("speech synthesis wrote no audio to %s; synthesising it again", path)
+        raise SpeechOutputError(f"speech synthesis wrote no audio to {path}")
+
+    def _render(self, text: str, path: Path, speaking_rate: float) -> bool:
         path.unlink(missing_ok=True)
         self._apply_rate(self.rate_for(speaking_rate))
         self._engine.save_to_file(text, str(path))
         with contextlib.redirect_stdout(io.StringIO()):
             self._engine.runAndWait()
-            _wait_until_complete(path)
-            self._wait_until_idle()
-        return path
+            try:
+                return _complete_in_time(path)
+            finally:
+                self._wait_until_idle()
 
     def _wait_until_idle(self) -> None:
         deadline = time.monotonic() + FILE_WAIT_SECONDS
@@ -78,7 +92,7 @@ class Synthesizer:
             time.sleep(0.01)
 
 
-def _wait_until_complete(path: Path) -> None:
+def _complete_in_time(path: Path) -> bool:
     """pyttsx3 drivers may finish writing after runAndWait returns: wait until every frame in the header is there."""
     deadline = time.monotonic() + FILE_WAIT_SECONDS
     while True:
@@ -86,11 +100,11 @@ def _wait_until_complete(path: Path) -> None:
             with wave.open(str(path), "rb") as wav:
                 expected = wav.getnframes() * wav.getsampwidth() * wav.getnchannels()
                 if expected > 0 and len(wav.readframes(wav.getnframes())) == expected:
-                    return
+                    return True
         except (FileNotFoundError, EOFError, wave.Error):
             pass
         if time.monotonic() > deadline:
-            raise SpeechOutputError(f"speech synthesis wrote no audio to {path}")
+            return False
         time.sleep(0.02)
 
 
