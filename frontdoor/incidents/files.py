@@ -68,7 +68,7 @@ def parse_moment(value: Any, where: str, zone: ZoneInfo, today: date) -> datetim
     elif isinstance(value, str):
         text = value.strip()
         try:
-            if len(text) <= 5 and ":" in text:
+            if _time_of_day(text):
                 moment = datetime.combine(today, time.fromisoformat(text.zfill(5)), zone)
             else:
                 moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
