@@ -55,9 +55,10 @@ def _keypad_key(key: str) -> str:
 
 
 def _transfer_mode(mode: str) -> str:
-    if mode.strip().lower() not in {"conference", "dial"}:
+    plain = mode.strip().lower()
+    if plain not in {"conference", "dial"}:
         raise ValueError(f"expected conference or dial, got {mode!r}")
-    return mode.strip().lower()
+    return plain
 
 
 def _reprompts(count: int) -> int:

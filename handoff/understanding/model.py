@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Mapping, Protocol, Sequence
 
 import numpy as np
+
 from frontdoor.handoff.understanding.labels import ACTS, SIGNAL_LABELS
 from frontdoor.handoff.understanding.ngrams import NgramVocabulary
 
