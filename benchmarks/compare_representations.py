@@ -33,7 +33,7 @@ from frontdoor.detection import sentence_encoder  # noqa: E402
 from frontdoor.handoff.understanding.corpus import read_corpus  # noqa: E402
 from frontdoor.handoff.understanding.encoder import MiniLMEncoder  # noqa: E402
 from frontdoor.handoff.understanding.labels import ACTS, SIGNAL_LABELS  # noqa: E402
-from frontdoor.handoff.understanding.model import Head, Reading, UnderstandingModel  # noqa: E402
+from frontdoor.handoff.understanding.model import Head, UnderstandingModel  # noqa: E402
 from frontdoor.handoff.understanding.ngrams import NgramVocabulary  # noqa: E402
 from frontdoor.handoff.understanding.training import TrainingOptions  # noqa: E402
 from frontdoor.train import SHIPPED_CORPUS  # noqa: E402
@@ -82,19 +82,8 @@ class TrainedModel(UnderstandingModel):
         self.examples = None
         self.manifest = {}
 
-    def read_many(self, texts: Sequence[str]) -> list[Reading]:
-        embeddings = self.embed(texts)
-        return [self._reading(*self._ngrams(text), embeddings[i] if embeddings is not None else None) for i, text in enumerate(texts)]
-
-    def read_embedded(self, text: str) -> tuple[Reading, np.ndarray | None]:
-        embeddings = self.embed([text])
-        embedding = embeddings[0] if embeddings is not None else None
-        return self._reading(*self._ngrams(text), embedding), embedding
-
-    def without_each_word(self, words: Sequence[str], signal: str, embedding: np.ndarray | None) -> list[float]:
-        return super().without_each_word(words, signal, embedding) if self.vocabulary else []
-
     def _ngrams(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """No n-grams for the representations without them."""
         return self.vocabulary.vector(text) if self.vocabulary else (np.zeros(0, np.int64), np.zeros(0, np.float32))
 
 

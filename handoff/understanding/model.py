@@ -132,14 +132,14 @@ class UnderstandingModel:
         readings = []
         for row, text in enumerate(texts):
             embedding = embeddings[row] if embeddings is not None else None
-            readings.append(self._reading(*self.vocabulary.vector(text), embedding))
+            readings.append(self._reading(*self._ngrams(text), embedding))
         return readings
 
     def read_embedded(self, text: str) -> tuple[Reading, np.ndarray | None]:
         """The reading of ``text`` and its sentence embedding (None for the lite heads)."""
         embeddings = self.embed([text])
         embedding = embeddings[0] if embeddings is not None else None
-        return self._reading(*self.vocabulary.vector(text), embedding), embedding
+        return self._reading(*self._ngrams(text), embedding), embedding
 
     def without_each_word(self, words: Sequence[str], signal: str, embedding: np.ndarray | None) -> list[float]:
         """``signal``'s probability with each word left out in turn: its n-grams gone, the turn's embedding kept."""
@@ -147,9 +147,13 @@ class UnderstandingModel:
         column = head.labels.index(signal)
         found = []
         for i in range(len(words)):
-            logits = head.logits(*self.vocabulary.vector(" ".join(words[:i] + words[i + 1 :])), embedding)
+            logits = head.logits(*self._ngrams(" ".join(words[:i] + words[i + 1 :])), embedding)
             found.append(float(1.0 / (1.0 + np.exp(-logits[column]))))
         return found
+
+    def _ngrams(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The turn's n-gram features: columns and TF-IDF values."""
+        return self.vocabulary.vector(text)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray | None:
         return self.encoder.encode(list(texts)) if self.encoder is not None and texts else None
